@@ -1,0 +1,78 @@
+# The README's commands. `make run` and `make test` work on a fresh machine with Python 3.11:
+# they create .venv and install into it when requirements change.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help install run serve migrate seed test test-fast lint format check check-deploy worker beat bench schema clean
+
+help:
+	@echo "make run          install, migrate, seed the demo shop, serve HTTP + websockets on $(HOST):$(PORT)"
+	@echo "make test         run the whole test suite (pytest)"
+	@echo "make lint         ruff check + format check"
+	@echo "make check-deploy Django's deployment checks with production settings"
+	@echo "make worker/beat  run the Celery worker / scheduler"
+	@echo "make bench        run the HTTP benchmark in bench/"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_sample_data
+
+run: seed
+	$(BIN)/uvicorn ecommerce_api.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --lifespan off --proxy-headers
+
+serve: install
+	$(BIN)/uvicorn ecommerce_api.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio --lifespan off --proxy-headers
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a quiet pass.
+test: install
+	@$(BIN)/pytest $(PYTEST_ARGS); code=$$?; \
+	if [ $$code -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$code
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: install
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=ecommerce_api.settings.production \
+	SECRET_KEY=$${SECRET_KEY:-check-deploy-dummy-secret-$$(date +%s)-abcdefghijklmnopqrstuvwxyz0123456789} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-shop.example.com} \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+worker: install
+	$(BIN)/celery -A ecommerce_api worker -l INFO -Q default,email,sms,erp
+
+beat: install
+	$(BIN)/celery -A ecommerce_api beat -l INFO
+
+schema: install
+	$(PY) manage.py spectacular --file schema.yml --validate --fail-on-warn
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

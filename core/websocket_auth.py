@@ -1,0 +1,41 @@
+"""Websocket authentication with the same JWT as the REST API: `?token=<access>` or an
+`Authorization: Bearer|Token <access>` header. Unauthenticated sockets get AnonymousUser; each
+consumer decides whether to admit them."""
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth.models import AnonymousUser
+
+
+@database_sync_to_async
+def _user_for_token(raw_token: str):
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+    from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+    auth = JWTAuthentication()
+    try:
+        validated = auth.get_validated_token(raw_token)
+        return auth.get_user(validated)
+    except (InvalidToken, TokenError, AuthenticationFailed):
+        return AnonymousUser()
+
+
+def token_from_scope(scope) -> str | None:
+    query = parse_qs(scope.get("query_string", b"").decode())
+    if query.get("token"):
+        return query["token"][0]
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            parts = value.decode().split()
+            if len(parts) == 2 and parts[0] in ("Bearer", "Token"):
+                return parts[1]
+    return None
+
+
+class JWTAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope, receive, send):
+        raw_token = token_from_scope(scope)
+        scope["user"] = await _user_for_token(raw_token) if raw_token else AnonymousUser()
+        return await super().__call__(scope, receive, send)

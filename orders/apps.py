@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "orders"
+
+    def ready(self) -> None:
+        # Account only knows the registry; the orders app plugs its export and erasure into it.
+        from account.gdpr import register_anonymizer, register_exporter
+
+        from .gdpr import orders_anonymize_for_user, orders_export_for_user
+
+        register_exporter("orders", orders_export_for_user)
+        register_anonymizer("orders", orders_anonymize_for_user)

@@ -1,0 +1,1 @@
+from .fixtures import shop  # noqa: F401

@@ -1,0 +1,482 @@
+"""Writes of the payment app: start a payment, book what the provider reports, refund.
+
+No database lock is ever held while a provider is called: each provider call sits between two
+short transactions (write our row first, call, then record the answer). Provider calls carry an
+idempotency key derived from our row id (`payment-<uuid>`, `refund-<uuid>`), so repeating a call
+after a timeout returns the object the first call made instead of making a second one.
+
+Lock order: payment row -> refund row -> order row (orders.services locks the order last).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from account.models import User
+from core.jobs import enqueue_on_commit
+from core.money import ZERO, quantize
+from orders import services as order_services
+from orders.models import Order
+from orders.state import OrderStatus
+
+from .errors import (
+    EventOutOfOrder,
+    OrderNotPayable,
+    PaymentNotFound,
+    PaymentProviderError,
+    RefundExceedsCaptured,
+    RefundNotPossible,
+)
+from .gateways import IntentResult, IntentStatus, RefundStatus, gateway_for
+from .models import Payment, PaymentTransaction, Refund
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATUSES = (Payment.Status.CREATED, Payment.Status.PENDING)
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    payment: Payment
+    created: bool
+
+
+# --- starting a payment -------------------------------------------------------------------------
+
+
+def payment_create(*, user: User, order_id: UUID | str) -> PaymentStart:
+    """Start (or resume) collecting the total of the caller's unpaid order."""
+    gateway = gateway_for()
+    gateway.ensure_configured()  # 503 before anything is written
+    payment, created = _payment_open(user=user, order_id=order_id, provider=gateway.name)
+    if payment.status in (Payment.Status.PENDING, Payment.Status.SUCCEEDED):
+        return PaymentStart(payment=payment, created=created)
+    if payment.amount == ZERO:
+        return PaymentStart(payment=_payment_free_complete(payment_id=payment.pk), created=created)
+    try:
+        result = gateway.create_intent(
+            payment_id=str(payment.pk),
+            order_id=str(payment.order_id),
+            amount=payment.amount,
+            currency=payment.currency,
+            idempotency_key=payment.provider_idempotency_key,
+        )
+    except PaymentProviderError as error:
+        _payment_creation_failed(payment_id=payment.pk, error=error)
+        raise
+    return PaymentStart(payment=_payment_intent_attach(payment_id=payment.pk, result=result), created=True)
+
+
+@transaction.atomic
+def _payment_open(*, user: User, order_id: UUID | str, provider: str) -> tuple[Payment, bool]:
+    """The order's live attempt with this provider, or a new one. The order row lock serialises two
+    concurrent starts for the same order (the partial unique constraint backs it up)."""
+    try:
+        order = Order.objects.select_for_update().get(pk=order_id, user=user)
+    except (Order.DoesNotExist, ValidationError, ValueError):
+        raise PaymentNotFound("No such order.", attr="order_id")
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise OrderNotPayable(order_status=order.status)
+    live = (
+        order.payments.filter(
+            Q(status__in=OPEN_STATUSES) | Q(status=Payment.Status.FAILED, provider_payment_id__isnull=False)
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if live is not None and live.provider == provider:
+        if live.status == Payment.Status.FAILED:
+            # Stripe keeps a failed intent confirmable: the customer retries with another card.
+            Payment.objects.filter(pk=live.pk).update(status=Payment.Status.PENDING, updated_at=timezone.now())
+            live.status = Payment.Status.PENDING
+        return live, False
+    if live is not None:
+        # The shop switched providers since: the old attempt is abandoned.
+        Payment.objects.filter(pk=live.pk).update(status=Payment.Status.CANCELLED, updated_at=timezone.now())
+    payment = Payment.objects.create(
+        order=order, user=user, provider=provider, amount=order.total, currency=order.currency
+    )
+    return payment, True
+
+
+def _payment_creation_failed(*, payment_id: UUID, error: PaymentProviderError) -> None:
+    """An answered refusal closes the attempt (a retry starts a new one with a new key: Stripe would
+    replay the same error for the old key). No answer leaves it `created`, so the retry repeats the
+    call with the same key and finds the intent if the first call did reach Stripe."""
+    fields = {"failure_code": str(error.extra.get("provider_code", error.code))[:100], "updated_at": timezone.now()}
+    if error.answered:
+        fields["status"] = Payment.Status.FAILED
+    Payment.objects.filter(pk=payment_id, status=Payment.Status.CREATED).update(**fields)
+
+
+@transaction.atomic
+def _payment_intent_attach(*, payment_id: UUID, result: IntentResult) -> Payment:
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    if payment.status == Payment.Status.CREATED:
+        payment.provider_payment_id = result.provider_id
+        payment.client_secret = result.client_secret
+        payment.status = Payment.Status.PENDING
+        payment.failure_code = ""
+        payment.save(update_fields=["provider_payment_id", "client_secret", "status", "failure_code", "updated_at"])
+    # Two attaches can race for one live payment (concurrent POSTs with different keys, or the
+    # webhook first): only the first success is booked, the lock makes the second see it.
+    if result.status == IntentStatus.SUCCEEDED and payment.status != Payment.Status.SUCCEEDED:
+        _capture_book(payment, amount=result.amount_received, currency=result.currency, reference=result.provider_id)
+    return payment
+
+
+@transaction.atomic
+def _payment_free_complete(*, payment_id: UUID) -> Payment:
+    """A zero-total order (a full discount) has nothing to collect: it is paid without a provider."""
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    if payment.status != Payment.Status.SUCCEEDED:
+        payment.status = Payment.Status.SUCCEEDED
+        payment.succeeded_at = timezone.now()
+        payment.applied_to_order = order_services.order_mark_paid(
+            order_id=payment.order_id, amount=ZERO, currency=payment.currency, reference=str(payment.pk)
+        )
+        payment.save(update_fields=["status", "succeeded_at", "applied_to_order", "updated_at"])
+    return payment
+
+
+# --- what the provider reports ------------------------------------------------------------------
+
+
+def payment_for_provider_object(*, provider_payment_id: str, payment_id: str | None) -> Payment | None:
+    """Find our payment from a provider object: by its id, else by the id we put in its metadata
+    (the intent exists at Stripe but our call timed out before we learned its id)."""
+    payment = Payment.objects.filter(provider_payment_id=provider_payment_id).first()
+    if payment is None and payment_id:
+        try:
+            payment = Payment.objects.filter(pk=payment_id).first()
+        except ValidationError:
+            return None
+    return payment
+
+
+def _lock_payment(payment: Payment) -> Payment:
+    return Payment.objects.select_for_update().get(pk=payment.pk)
+
+
+@transaction.atomic
+def payment_succeeded_record(*, payment: Payment, provider_payment_id: str, amount: Decimal, currency: str) -> str:
+    """The provider captured `amount`. Books it once; pays the order when amount and currency match
+    and the order can still be paid; otherwise refunds it automatically. Returns what happened."""
+    payment = _lock_payment(payment)
+    if payment.provider_payment_id is None:
+        payment.provider_payment_id = provider_payment_id
+        payment.save(update_fields=["provider_payment_id", "updated_at"])
+    if payment.status == Payment.Status.SUCCEEDED:
+        return "already_succeeded"
+    return _capture_book(payment, amount=amount, currency=currency, reference=provider_payment_id)
+
+
+def _capture_book(payment: Payment, *, amount: Decimal, currency: str, reference: str) -> str:
+    """Book authorization and capture on a locked payment, then settle the order. Caller holds the
+    payment lock inside a transaction."""
+    amount = quantize(amount)
+    currency = currency.upper()
+    if amount > ZERO:
+        for kind in (PaymentTransaction.Kind.AUTHORIZATION, PaymentTransaction.Kind.CAPTURE):
+            PaymentTransaction.objects.create(
+                payment=payment, kind=kind, amount=amount, currency=currency, provider_reference=reference
+            )
+    Payment.objects.filter(pk=payment.pk).update(
+        authorized_amount=F("authorized_amount") + amount,
+        captured_amount=F("captured_amount") + amount,
+        status=Payment.Status.SUCCEEDED,
+        succeeded_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    payment.refresh_from_db()
+    if amount != payment.amount or currency != payment.currency:
+        _failure_note(payment, code="amount_mismatch", message=f"Received {amount} {currency}.")
+        _refund_automatic(payment, reason="The amount received does not match the order total.")
+        return "amount_mismatch_refunded"
+    paid = order_services.order_mark_paid(
+        order_id=payment.order_id, amount=amount, currency=currency, reference=str(payment.pk)
+    )
+    if paid:
+        Payment.objects.filter(pk=payment.pk).update(applied_to_order=True)
+        payment.applied_to_order = True
+        return "order_paid"
+    _refund_automatic(payment, reason="The order was cancelled or expired before the payment arrived.")
+    return "order_closed_refunded"
+
+
+def _failure_note(payment: Payment, *, code: str, message: str) -> None:
+    Payment.objects.filter(pk=payment.pk).update(failure_code=code[:100], failure_message=message[:500])
+    payment.failure_code, payment.failure_message = code[:100], message[:500]
+
+
+@transaction.atomic
+def payment_failed_record(*, payment: Payment, code: str, message: str) -> str:
+    """A payment attempt failed. It never undoes a success that was already booked (events may
+    arrive in any order): the failure is then only noted."""
+    payment = _lock_payment(payment)
+    if payment.status == Payment.Status.SUCCEEDED:
+        return "ignored_after_success"
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.FAILED, failure_code=code[:100], failure_message=message[:500], updated_at=timezone.now()
+    )
+    return "failure_recorded"
+
+
+@transaction.atomic
+def payment_cancelled_record(*, payment: Payment) -> str:
+    payment = _lock_payment(payment)
+    if payment.status == Payment.Status.SUCCEEDED:
+        return "ignored_after_success"
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CANCELLED, updated_at=timezone.now())
+    return "cancelled"
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+
+def _pending_refunds_total(payment: Payment) -> Decimal:
+    pending = payment.refunds.filter(status=Refund.Status.PENDING).aggregate(total=Sum("amount"))["total"]
+    return pending or ZERO
+
+
+def _refund_reserve(
+    payment: Payment, *, amount: Decimal, reason: str, source: str, requested_by_id: UUID | str | None
+) -> Refund:
+    """Create a pending refund on a locked payment; pending refunds count against the capture."""
+    refundable = payment.captured_amount - payment.refunded_amount - _pending_refunds_total(payment)
+    if amount <= ZERO or amount > refundable:
+        raise RefundExceedsCaptured(refundable=str(refundable), attr="amount")
+    return Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason[:255],
+        source=source,
+        requested_by_id=requested_by_id,
+    )
+
+
+def _refund_automatic(payment: Payment, *, reason: str) -> None:
+    """Give back everything captured on a payment the order could not take; sent after commit."""
+    refundable = payment.captured_amount - payment.refunded_amount - _pending_refunds_total(payment)
+    if refundable <= ZERO:
+        return
+    refund = _refund_reserve(
+        payment, amount=refundable, reason=reason, source=Refund.Source.AUTOMATIC, requested_by_id=None
+    )
+    order_services.order_note_add(
+        order_id=payment.order_id, note=f"Payment received; refund of {refundable} started: {reason}", amount=refundable
+    )
+    _refund_submit_later(refund.pk)
+
+
+def _refund_submit_later(refund_id: UUID, *, countdown: int = 0) -> None:
+    """Queue the provider call after commit; robust, so a broker hiccup never fails the caller
+    (the refund stays pending and visible to staff)."""
+    from .tasks import refund_submit_task
+
+    transaction.on_commit(
+        lambda: refund_submit_task.apply_async(args=[str(refund_id)], countdown=countdown), robust=True
+    )
+
+
+def refund_order(
+    *, order_id: UUID | str, amount: Decimal, reason: str, actor_id: UUID | str | None, cancel_order: bool
+) -> Refund:
+    """Refund part or all of the payment that paid the order (the orders app asks, via its port)."""
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(order_id=order_id, applied_to_order=True, status=Payment.Status.SUCCEEDED)
+            .first()
+        )
+        if payment is None:
+            raise RefundNotPossible()
+        source = Refund.Source.CANCELLATION if cancel_order else Refund.Source.STAFF
+        refund = _refund_reserve(
+            payment, amount=quantize(amount), reason=reason, source=source, requested_by_id=actor_id
+        )
+    try:
+        return refund_submit(refund_id=refund.pk)
+    except PaymentProviderError as error:
+        if not error.answered:
+            # Stripe may have made the refund: keep it pending (its amount stays reserved) and
+            # retry in the background with the same idempotency key until Stripe answers.
+            _refund_submit_later(refund.pk, countdown=30)
+            raise PaymentProviderError(
+                "The payment provider did not answer; the refund stays pending and is retried automatically.",
+                answered=False,
+                provider_code=error.extra.get("provider_code"),
+            )
+        raise
+
+
+def refund_submit(*, refund_id: UUID | str) -> Refund:
+    """Send a pending refund to the provider and book its answer. Safe to repeat: the provider
+    idempotency key is the refund's id, and a refund the provider already knows is not resent."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if refund.status != Refund.Status.PENDING or refund.provider_refund_id:
+        return refund
+    payment = refund.payment
+    try:
+        result = gateway_for(payment.provider).refund(
+            provider_payment_id=payment.provider_payment_id or "",
+            amount=refund.amount,
+            currency=refund.currency,
+            idempotency_key=refund.provider_idempotency_key,
+            metadata={"refund_id": str(refund.pk), "order_id": str(payment.order_id), "payment_id": str(payment.pk)},
+        )
+    except PaymentProviderError as error:
+        if error.answered:
+            refund_provider_update(
+                refund_id=refund.pk,
+                provider_refund_id=None,
+                status=RefundStatus.FAILED,
+                failure_code=str(error.extra.get("provider_code", error.code)),
+            )
+        raise
+    return refund_provider_update(refund_id=refund.pk, provider_refund_id=result.provider_id, status=result.status)
+
+
+@transaction.atomic
+def refund_provider_update(
+    *, refund_id: UUID | str, provider_refund_id: str | None, status: RefundStatus, failure_code: str = ""
+) -> Refund:
+    """Apply the provider's view of a refund. Succeeded: booked once in the ledger and reported to
+    the order. Failed: the reservation is freed. A refund the provider reports as succeeded after we
+    had marked it failed is booked (the money did move)."""
+    payment_id = Refund.objects.filter(pk=refund_id).values_list("payment_id", flat=True).get()
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if provider_refund_id and not refund.provider_refund_id:
+        refund.provider_refund_id = provider_refund_id
+        refund.save(update_fields=["provider_refund_id", "updated_at"])
+    if status == RefundStatus.SUCCEEDED and refund.status != Refund.Status.SUCCEEDED:
+        _refund_book(payment, refund)
+    elif status == RefundStatus.FAILED and refund.status == Refund.Status.PENDING:
+        refund.status = Refund.Status.FAILED
+        refund.failure_code = failure_code[:100]
+        refund.save(update_fields=["status", "failure_code", "updated_at"])
+    return refund
+
+
+def _refund_book(payment: Payment, refund: Refund) -> None:
+    if payment.refunded_amount + refund.amount > payment.captured_amount:
+        # Only possible when the provider reports a refund before the capture it refunds (events
+        # out of order). Refusing rolls the webhook back, so the provider redelivers it later.
+        raise EventOutOfOrder()
+    PaymentTransaction.objects.create(
+        payment=payment,
+        kind=PaymentTransaction.Kind.REFUND,
+        amount=refund.amount,
+        currency=refund.currency,
+        provider_reference=refund.provider_refund_id or str(refund.pk),
+    )
+    # The CHECK refunded <= captured makes an over-refund impossible even if a caller forgot to check.
+    Payment.objects.filter(pk=payment.pk).update(
+        refunded_amount=F("refunded_amount") + refund.amount, updated_at=timezone.now()
+    )
+    refund.status = Refund.Status.SUCCEEDED
+    refund.save(update_fields=["status", "updated_at"])
+    order_services.order_refund_record(
+        order_id=payment.order_id,
+        amount=refund.amount,
+        actor_id=refund.requested_by_id,
+        note=refund.reason,
+        cancel_order=refund.cancels_order,
+        of_order_payment=payment.applied_to_order,
+    )
+
+
+def refund_from_provider(
+    *,
+    provider_refund_id: str,
+    refund_id: str | None,
+    provider_payment_id: str | None,
+    amount: Decimal,
+    currency: str,
+    status: RefundStatus,
+    reason: str = "",
+) -> str:
+    """A refund object reported by the provider (webhook): ours (found by id or metadata) is
+    updated; one made outside the shop (the Stripe dashboard) is recorded as a provider refund."""
+    refund = Refund.objects.filter(provider_refund_id=provider_refund_id).first()
+    if refund is None and refund_id:
+        try:
+            refund = Refund.objects.filter(pk=refund_id).first()
+        except ValidationError:
+            refund = None
+    if refund is None:
+        payment = (
+            Payment.objects.filter(provider_payment_id=provider_payment_id).first() if provider_payment_id else None
+        )
+        if payment is None:
+            return "unknown_payment"
+        try:
+            with transaction.atomic():
+                refund = Refund.objects.create(
+                    payment=payment,
+                    amount=quantize(amount),
+                    currency=currency.upper(),
+                    reason=(reason or "Refunded at the payment provider.")[:255],
+                    source=Refund.Source.PROVIDER,
+                    provider_refund_id=provider_refund_id,
+                )
+        except IntegrityError:
+            refund = Refund.objects.get(provider_refund_id=provider_refund_id)
+    before = refund.status
+    refund = refund_provider_update(refund_id=refund.pk, provider_refund_id=provider_refund_id, status=status)
+    if status == RefundStatus.FAILED and refund.status == Refund.Status.SUCCEEDED:
+        # Rare (e.g. the card was closed): the money came back to the shop after the refund was
+        # booked. Not reversed automatically: staff must contact the customer.
+        logger.warning("refund %s failed at the provider after it had succeeded", refund.pk)
+        return "refund_failed_after_success_needs_review"
+    return f"refund_{before}_to_{refund.status}"
+
+
+# --- orders that closed -------------------------------------------------------------------------
+
+
+def payments_close_for_order(*, order_id: UUID | str) -> int:
+    """Cancel the open attempts of an order that was cancelled or expired unpaid, so the customer
+    cannot pay it any more. A payment that slips through anyway is refunded on arrival."""
+    closed = 0
+    for payment in Payment.objects.filter(order_id=order_id, status__in=[*OPEN_STATUSES, Payment.Status.FAILED]):
+        if payment.provider_payment_id:
+            try:
+                gateway_for(payment.provider).cancel_intent(
+                    provider_payment_id=payment.provider_payment_id,
+                    idempotency_key=f"cancel-{payment.pk}",
+                )
+            except PaymentProviderError as error:
+                if not error.answered:
+                    raise
+                # Stripe refuses to cancel an intent that already succeeded: its webhook handles it.
+                logger.info("payment %s not cancelled at provider: %s", payment.pk, error.extra)
+                continue
+        closed += Payment.objects.filter(pk=payment.pk, status__in=[*OPEN_STATUSES, Payment.Status.FAILED]).update(
+            status=Payment.Status.CANCELLED, updated_at=timezone.now()
+        )
+    return closed
+
+
+class OrderPaymentAdapter:
+    """The payment side of `orders.payment_port.PaymentPort`."""
+
+    def refund(
+        self, *, order_id: UUID, amount: Decimal, reason: str, actor_id: UUID | None, cancel_order: bool
+    ) -> None:
+        refund_order(order_id=order_id, amount=amount, reason=reason, actor_id=actor_id, cancel_order=cancel_order)
+
+    def order_closed(self, *, order_id: UUID) -> None:
+        from .tasks import payments_close_for_order_task
+
+        enqueue_on_commit(payments_close_for_order_task, str(order_id))

@@ -1,0 +1,303 @@
+"""Catalog reads. Each returns exactly what its serializer touches, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
+
+from shop.errors import CategoryNotFound, ProductNotFound
+from shop.models import (
+    PATH_SEPARATOR,
+    Category,
+    Product,
+    ProductImage,
+    ProductPurchase,
+    ProductVariant,
+    Review,
+    WishlistItem,
+)
+from shop.search import search_filter, search_rank_annotate
+
+RELATED_LIMIT = 8
+SUGGEST_LIMIT = 8
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+def product_visible_queryset() -> QuerySet[Product]:
+    """What customers may see: an active product in an active category."""
+    return Product.objects.filter(is_active=True, category__is_active=True)
+
+
+def _in_stock_variants() -> QuerySet[ProductVariant]:
+    return ProductVariant.objects.filter(
+        product=OuterRef("pk"), is_active=True, quantity_on_hand__gt=F("quantity_allocated")
+    )
+
+
+def _with_list_fields(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """The category join, `in_stock` and `primary_image` as columns of the one list query."""
+    first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("sort_order", "id").values("image")[:1]
+    # "first sellable variant IS NOT NULL" rather than EXISTS: PostgreSQL may turn an EXISTS in the
+    # select list into a hashed scan of every variant, which a 20-row page should never pay for.
+    first_sellable = Subquery(_in_stock_variants().values("pk")[:1])
+    return queryset.select_related("category").annotate(
+        in_stock=IsNull(first_sellable, False),
+        primary_image=Subquery(first_image),
+    )
+
+
+def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
+    """Products for list pages (filters and ordering are applied by shop.filters)."""
+    base = Product.objects.all() if include_inactive else product_visible_queryset()
+    return _with_list_fields(base)
+
+
+def product_filter_in_stock(queryset: QuerySet[Product], in_stock: bool) -> QuerySet[Product]:
+    condition = Exists(_in_stock_variants())
+    return queryset.filter(condition if in_stock else ~condition)
+
+
+def product_filter_category(queryset: QuerySet[Product], *, slug: str) -> QuerySet[Product]:
+    """Products of the category `slug` and of all its descendants (one indexed prefix match)."""
+    category = Category.objects.filter(slug=slug, is_active=True).only("path").first()
+    if category is None:
+        return queryset.none()
+    return queryset.filter(category__path__startswith=category.path)
+
+
+def product_get(*, slug: str, include_inactive: bool = False) -> Product:
+    """A product with its category, active variants and images (variants and images prefetched).
+    Staff see every variant with its counters through the variants endpoint."""
+    base = Product.objects.all() if include_inactive else product_visible_queryset()
+    product = (
+        base.select_related("category")
+        .prefetch_related(
+            Prefetch("variants", queryset=ProductVariant.objects.filter(is_active=True).order_by("sort_order", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")),
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if product is None:
+        raise ProductNotFound()
+    return product
+
+
+def product_get_for_write(*, slug: str) -> Product:
+    """Any product (staff writes reach inactive ones too), without prefetches."""
+    product = Product.objects.select_related("category").filter(slug=slug).first()
+    if product is None:
+        raise ProductNotFound()
+    return product
+
+
+def product_rating_distribution(*, product: Product) -> dict[str, int]:
+    """Visible reviews per star, "1" to "5", zeros included."""
+    counts = dict(
+        Review.objects.filter(product=product, is_hidden=False)
+        .order_by()
+        .values_list("rating")
+        .annotate(total=Count("id"))
+    )
+    return {str(star): counts.get(star, 0) for star in range(1, 6)}
+
+
+def category_ancestors(*, category: Category) -> list[Category]:
+    """Root first, the category itself excluded."""
+    ancestor_ids = [int(part) for part in category.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1] if part]
+    if not ancestor_ids:
+        return []
+    return list(Category.objects.filter(pk__in=ancestor_ids).order_by("depth"))
+
+
+@dataclass
+class RelatedProducts:
+    same_category: list[Product]
+    bought_together: list[Product] = field(default_factory=list)
+
+
+def product_related(*, product: Product) -> RelatedProducts:
+    """Other products of the same category, best rated first, and products bought in the same
+    orders as this one, most often first (each carries `times_bought_together`)."""
+    same_category = list(
+        product_list()
+        .filter(category_id=product.category_id)
+        .exclude(pk=product.pk)
+        .order_by("-rating_average", "-rating_count", "-id")[:RELATED_LIMIT]
+    )
+    orders_with_product = ProductPurchase.objects.filter(product=product).values("order_id")
+    together_counts = list(
+        ProductPurchase.objects.filter(order_id__in=orders_with_product)
+        .exclude(product=product)
+        .values("product_id")
+        .annotate(times=Count("order_id", distinct=True))
+        .order_by("-times", "product_id")[: RELATED_LIMIT * 2]
+    )
+    if not together_counts:
+        return RelatedProducts(same_category=same_category)
+    times_by_id = {row["product_id"]: row["times"] for row in together_counts}
+    # Inactive products drop out here, which is why twice the limit was read.
+    together = list(product_list().filter(pk__in=times_by_id))
+    for item in together:
+        item.times_bought_together = times_by_id[item.pk]
+    together.sort(key=lambda item: (-item.times_bought_together, item.pk))
+    return RelatedProducts(same_category=same_category, bought_together=together[:RELATED_LIMIT])
+
+
+@dataclass
+class ProductFacets:
+    total: int
+    in_stock: int
+    min_price: Decimal | None
+    max_price: Decimal | None
+    categories: list[dict[str, Any]]
+
+
+def product_facets(*, queryset: QuerySet[Product]) -> ProductFacets:
+    """Counts for the filtered `queryset` (three queries whatever its size). A product counts toward
+    the category it is directly in; `in_stock` counts products with at least one variant to sell."""
+    plain = queryset.order_by()
+    totals = plain.aggregate(total=Count("pk"), min_price=Min("lowest_price"), max_price=Max("lowest_price"))
+    # A separate semi-join counts faster than a per-row EXISTS inside the aggregate.
+    in_stock = plain.filter(Exists(_in_stock_variants())).count()
+    categories = list(
+        plain.values("category__slug", "category__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "category__name")
+    )
+    return ProductFacets(
+        total=totals["total"],
+        in_stock=in_stock,
+        min_price=totals["min_price"],
+        max_price=totals["max_price"],
+        categories=[
+            {"slug": row["category__slug"], "name": row["category__name"], "count": row["count"]} for row in categories
+        ],
+    )
+
+
+@dataclass
+class Suggestions:
+    products: list[Product]
+    categories: list[Category]
+
+
+def product_suggest(*, query: str) -> Suggestions:
+    """Autocomplete: best-matching visible products and categories whose name contains the text."""
+    products = search_rank_annotate(search_filter(product_list(), query), query).order_by(
+        "-search_rank", "-rating_count", "name"
+    )[:SUGGEST_LIMIT]
+    categories = Category.objects.filter(is_active=True, name__icontains=query.strip()).order_by("depth", "name")[
+        :SUGGEST_LIMIT
+    ]
+    return Suggestions(products=list(products), categories=list(categories))
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CategoryNode:
+    category: Category
+    children: list[CategoryNode] = field(default_factory=list)
+
+
+def _build_forest(categories: list[Category], *, root_parent_id: int | None) -> list[CategoryNode]:
+    """Nodes in path order (parents before children); a child of a missing (inactive) parent is
+    dropped with its whole subtree."""
+    nodes: dict[int, CategoryNode] = {}
+    roots: list[CategoryNode] = []
+    for category in categories:
+        node = CategoryNode(category=category)
+        if category.parent_id == root_parent_id:
+            roots.append(node)
+        elif category.parent_id in nodes:
+            nodes[category.parent_id].children.append(node)
+        else:
+            continue
+        nodes[category.pk] = node
+    _sort_siblings(roots)
+    return roots
+
+
+def _sort_siblings(nodes: list[CategoryNode]) -> None:
+    nodes.sort(key=lambda node: (node.category.sort_order, node.category.name))
+    for node in nodes:
+        _sort_siblings(node.children)
+
+
+def category_tree(*, include_inactive: bool = False) -> list[CategoryNode]:
+    """The whole tree in one query."""
+    categories = Category.objects.order_by("depth", "path")
+    if not include_inactive:
+        categories = categories.filter(is_active=True)
+    return _build_forest(list(categories), root_parent_id=None)
+
+
+def category_tree_below(*, category: Category) -> list[CategoryNode]:
+    """The subtree under `category`, inactive nodes included (what staff manage)."""
+    descendants = Category.objects.filter(path__startswith=category.path).exclude(pk=category.pk)
+    return _build_forest(list(descendants.order_by("depth", "path")), root_parent_id=category.pk)
+
+
+@dataclass
+class CategoryDetail:
+    category: Category
+    ancestors: list[Category]
+    children: list[CategoryNode]
+
+
+def category_get(*, slug: str, include_inactive: bool = False) -> Category:
+    categories = Category.objects.all() if include_inactive else Category.objects.filter(is_active=True)
+    category = categories.filter(slug=slug).first()
+    if category is None:
+        raise CategoryNotFound()
+    return category
+
+
+def category_detail(*, slug: str) -> CategoryDetail:
+    """A category, its ancestors (breadcrumb) and its subtree: two queries."""
+    category = category_get(slug=slug)
+    ancestor_ids = [int(part) for part in category.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1] if part]
+    related = list(
+        Category.objects.filter(is_active=True)
+        .filter(Q(pk__in=ancestor_ids) | Q(path__startswith=category.path))
+        .exclude(pk=category.pk)
+        .order_by("depth", "path")
+    )
+    ancestors = [item for item in related if item.pk in ancestor_ids]
+    if len(ancestors) != len(ancestor_ids):  # an inactive ancestor hides the whole branch
+        raise CategoryNotFound()
+    descendants = [item for item in related if item.pk not in ancestor_ids]
+    return CategoryDetail(
+        category=category,
+        ancestors=ancestors,
+        children=_build_forest(descendants, root_parent_id=category.pk),
+    )
+
+
+# --- reviews and wishlist -----------------------------------------------------------------------
+
+
+def review_list(*, product: Product, include_hidden: bool = False) -> QuerySet[Review]:
+    reviews = Review.objects.filter(product=product).select_related("user")
+    if not include_hidden:
+        reviews = reviews.filter(is_hidden=False)
+    return reviews.order_by("-created_at", "-id")
+
+
+def wishlist_products(*, user: Any) -> QuerySet[Product]:
+    """The user's wishlisted visible products, newest first, each with `added_at`."""
+    entries = WishlistItem.objects.filter(user=user, product=OuterRef("pk"))
+    return (
+        product_list()
+        .filter(Exists(entries))
+        .annotate(added_at=Subquery(entries.values("created_at")[:1]))
+        .order_by("-added_at", "-id")
+    )

@@ -1,0 +1,447 @@
+"""The Dockerfile, its entrypoint, .dockerignore and docker-compose.yml point at things that exist:
+settings, the ASGI and Celery apps, management commands, health routes, documented variables."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+import yaml
+
+from tests.support import runtime
+from tests.support.parsers import (
+    ENTRYPOINT,
+    ROOT,
+    dockerignore_patterns,
+    entrypoint_commands,
+    env_example_keys,
+    env_example_values,
+    in_stage,
+    interpolate,
+    interpolated_names,
+    is_ignored,
+    last_stage,
+    option_value,
+    parse_dockerfile,
+    stage_args,
+    stage_bases,
+    stage_env,
+    substitute,
+)
+
+DOCKERFILE = parse_dockerfile(ROOT / "Dockerfile")
+RUNTIME = last_stage(DOCKERFILE)
+RUNTIME_ENV = stage_env(DOCKERFILE, RUNTIME)
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
+SERVICES = COMPOSE["services"]
+APP_SERVICES = [name for name, service in SERVICES.items() if "build" in service]
+
+
+def image_command(arguments: list[str], **env: str) -> list[list[str]]:
+    """What a container of our image runs for these arguments (the entrypoint's dry run)."""
+    return entrypoint_commands(*arguments, env=env)
+
+
+def runtime_user() -> str:
+    user = in_stage(DOCKERFILE, RUNTIME, "USER")[-1].value
+    return substitute(user, stage_args(DOCKERFILE, RUNTIME))
+
+
+def exposed_port() -> int:
+    (expose,) = in_stage(DOCKERFILE, RUNTIME, "EXPOSE")
+    return int(expose.value.split("/")[0])
+
+
+def assert_command_targets_exist(command: list[str]) -> None:
+    """Every program the deployment starts refers to code of this project that exists."""
+    program = os.path.basename(command[0])
+    if program == "uvicorn":
+        app = runtime.import_object(command[1])
+        assert callable(app), f"{command[1]} is not an ASGI callable"
+    elif program == "celery":
+        runtime.celery_app(option_value(command, "-A", "--app"))
+        assert command[3] in {"worker", "beat", "inspect", "flower"}, command
+    elif program == "python" and command[1] == "manage.py":
+        assert command[2] in runtime.management_commands(), f"no management command {command[2]!r}"
+    else:
+        raise AssertionError(f"unexpected program in {command}")
+
+
+# --- Dockerfile ---------------------------------------------------------------------------------
+
+
+def test_dockerfile_builds_in_a_builder_stage_and_runs_from_a_slim_python_311_image():
+    bases = stage_bases(DOCKERFILE)
+    aliases = [alias for _, alias in bases]
+    runtime_image = bases[-1][0]
+
+    assert len(bases) >= 2 and "builder" in aliases
+    assert runtime_image.startswith("python:3.11") and "slim" in runtime_image
+    builder = aliases.index("builder")
+    builder_runs = " ".join(i.value for i in in_stage(DOCKERFILE, builder, "RUN"))
+    assert "pip install -r /tmp/requirements.txt" in builder_runs
+    copies = [i.value for i in in_stage(DOCKERFILE, builder, "COPY")]
+    assert "requirements.txt /tmp/requirements.txt" in copies
+    runtime_copies = [i.value for i in in_stage(DOCKERFILE, RUNTIME, "COPY")]
+    assert "--from=builder /opt/venv /opt/venv" in runtime_copies
+    # The compiler tool chain stays in the builder.
+    assert "build-essential" not in " ".join(i.value for i in in_stage(DOCKERFILE, RUNTIME, "RUN"))
+
+
+def test_image_runs_as_a_non_root_user_with_a_fixed_uid():
+    uid = runtime_user().split(":")[0]
+    runs = substitute(" ".join(i.value for i in in_stage(DOCKERFILE, RUNTIME, "RUN")), stage_args(DOCKERFILE, RUNTIME))
+
+    assert uid.isdigit() and int(uid) != 0, uid
+    assert f"useradd --system --uid {uid} " in runs
+    # USER comes after every RUN: nothing in the runtime stage runs as root after it.
+    keywords = [i.keyword for i in DOCKERFILE if i.stage == RUNTIME]
+    assert "RUN" not in keywords[keywords.index("USER") :]
+
+
+def test_image_uses_production_settings_that_exist():
+    assert RUNTIME_ENV["DJANGO_SETTINGS_MODULE"] == "ecommerce_api.settings.production"
+    assert runtime.module_exists(RUNTIME_ENV["DJANGO_SETTINGS_MODULE"])
+    assert (ROOT / "ecommerce_api" / "settings" / "production.py").is_file()
+
+
+def test_collectstatic_at_build_time_works_with_the_build_only_secrets(tmp_path):
+    """Runs the Dockerfile's collectstatic step as written, with the image's environment."""
+    (step,) = [i for i in in_stage(DOCKERFILE, RUNTIME, "RUN") if "collectstatic" in i.value]
+    command = step.value.split("&&")[0].split()
+    assignments = dict(word.split("=", 1) for word in command if "=" in word and not word.startswith("-"))
+    program = [word for word in command if "=" not in word]
+    assert {"SECRET_KEY", "ALLOWED_HOSTS"} <= set(assignments)
+    assert program == ["python", "manage.py", "collectstatic", "--noinput"]
+    env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
+    env.update({key: value for key, value in RUNTIME_ENV.items() if key != "PATH"})
+    env.update(assignments)
+    env["STATIC_ROOT"] = str(tmp_path / "static")
+
+    result = subprocess.run(
+        [sys.executable, *program[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert "admin/css/base.css" in manifest
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in manifest
+
+
+def test_image_healthcheck_probes_the_live_endpoint():
+    (healthcheck,) = in_stage(DOCKERFILE, RUNTIME, "HEALTHCHECK")
+    command = healthcheck.value.split("CMD", 1)[1].strip()
+
+    assert command == '["python", "/app/docker/healthcheck.py"]'
+    from docker_healthcheck import LIVE_PATH
+
+    assert runtime.view_name(LIVE_PATH) == "core.health.live"
+
+
+def test_default_command_serves_the_asgi_application_on_the_exposed_port():
+    (entrypoint,) = in_stage(DOCKERFILE, RUNTIME, "ENTRYPOINT")
+    (cmd,) = in_stage(DOCKERFILE, RUNTIME, "CMD")
+    assert entrypoint.json_args == ["tini", "--", "/app/docker/entrypoint.sh"]
+    assert os.access(ENTRYPOINT, os.X_OK)
+
+    (command,) = image_command(cmd.json_args, WEB_CONCURRENCY=RUNTIME_ENV["WEB_CONCURRENCY"])
+
+    assert command[:2] == ["uvicorn", "ecommerce_api.asgi:application"]
+    assert option_value(command, "--port") == str(exposed_port()) == "8000"
+    assert option_value(command, "--workers") == RUNTIME_ENV["WEB_CONCURRENCY"]
+    assert option_value(command, "--host") == "0.0.0.0"
+    assert_command_targets_exist(command)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected_start"),
+    [
+        ("web", ["uvicorn", "ecommerce_api.asgi:application"]),
+        ("worker", ["celery", "-A", "ecommerce_api", "worker"]),
+        ("beat", ["celery", "-A", "ecommerce_api", "beat"]),
+        ("migrate", ["python", "manage.py", "migrate", "--noinput"]),
+    ],
+)
+def test_each_entrypoint_role_starts_code_that_exists(role, expected_start):
+    (command,) = image_command([role])
+
+    assert command[: len(expected_start)] == expected_start
+    assert_command_targets_exist(command)
+
+
+def test_release_role_checks_migrates_and_collects_static_in_that_order():
+    commands = image_command(["release"])
+
+    assert [command[2] for command in commands] == ["check", "migrate", "collectstatic"]
+    for command in commands:
+        assert_command_targets_exist(command)
+
+
+def test_worker_role_consumes_every_queue_tasks_are_routed_to():
+    (command,) = image_command(["worker"])
+
+    assert set(option_value(command, "-Q").split(",")) == runtime.routed_queues()
+
+
+def test_beat_role_keeps_its_schedule_in_tmp_because_the_code_is_read_only():
+    (command,) = image_command(["beat"])
+
+    assert option_value(command, "--schedule").startswith("/tmp/")
+
+
+def test_entrypoint_appends_extra_arguments_and_runs_other_commands_as_given():
+    (worker,) = image_command(["worker", "--max-tasks-per-child", "100"])
+    (other,) = image_command(["bash", "-c", "true"])
+
+    assert worker[-2:] == ["--max-tasks-per-child", "100"]
+    assert other == ["bash", "-c", "true"]
+
+
+def test_web_role_serves_the_app_under_production_settings_and_the_image_healthcheck_passes():
+    """Starts the entrypoint's web command for real (one worker, loopback, a free port)."""
+    port = runtime.free_port()
+    env = runtime.production_env(WEB_CONCURRENCY="1", ALLOWED_HOSTS="shop.example.com")
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.path.dirname(sys.executable)}{os.pathsep}{env['PATH']}"
+    server = subprocess.Popen(
+        ["sh", str(ENTRYPOINT), "web", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        live = runtime.wait_for_http(
+            f"http://127.0.0.1:{port}/health/live/", server, headers={"Host": "shop.example.com"}
+        )
+        as_loopback = requests.get(f"http://127.0.0.1:{port}/health/live/", timeout=5)
+
+        def healthcheck(allowed_hosts: str) -> int:
+            return subprocess.run(
+                [sys.executable, str(ROOT / "docker" / "healthcheck.py"), "--port", str(port)],
+                env={**env, "ALLOWED_HOSTS": allowed_hosts},
+                capture_output=True,
+                timeout=30,
+            ).returncode
+
+        passing = healthcheck("shop.example.com")
+        failing = healthcheck("other.example.com")  # a host the server does not accept
+    finally:
+        runtime.stop(server)
+
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
+    assert as_loopback.status_code == 400  # why the healthcheck sends an allowed Host
+    assert passing == 0
+    assert failing == 1
+
+
+@pytest.mark.parametrize(
+    ("allowed_hosts", "expected"),
+    [
+        ("shop.example.com,api.example.com", "shop.example.com"),
+        (" .example.com", "example.com"),
+        ("*", "localhost"),
+        ("", "localhost"),
+        ("*,shop.example.com", "shop.example.com"),
+    ],
+)
+def test_healthcheck_sends_the_first_concrete_allowed_host(allowed_hosts, expected):
+    from docker_healthcheck import probe_host
+
+    assert probe_host(allowed_hosts) == expected
+
+
+# --- .dockerignore ------------------------------------------------------------------------------
+
+IGNORE = dockerignore_patterns(ROOT / ".dockerignore")
+
+
+@pytest.mark.parametrize(
+    "path", [".env", ".env.production", ".git/HEAD", ".venv/bin/python", "db.sqlite3", "media/a.png", "staticfiles"]
+)
+def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image(path):
+    assert is_ignored(path, IGNORE)
+
+
+def test_dockerignore_keeps_everything_the_image_needs():
+    from core.seeding import LOCAL_APPS
+
+    needed = [
+        ".env.example",
+        "manage.py",
+        "requirements.txt",
+        "docker/entrypoint.sh",
+        "docker/healthcheck.py",
+        "ecommerce_api/settings/production.py",
+        "ecommerce_api/asgi.py",
+        "ecommerce_api/celery.py",
+        *(f"{app}/apps.py" for app in LOCAL_APPS),
+    ]
+    for instruction in in_stage(DOCKERFILE, 0, "COPY") + in_stage(DOCKERFILE, RUNTIME, "COPY"):
+        words = [w for w in instruction.value.split() if not w.startswith("--")]
+        if "--from=builder" not in instruction.value and words[0] != ".":
+            needed.append(words[0])
+
+    assert [path for path in needed if is_ignored(path, IGNORE)] == []
+    assert all((ROOT / path).exists() for path in needed)
+
+
+# --- docker-compose.yml -------------------------------------------------------------------------
+
+
+def test_compose_runs_the_whole_stack():
+    assert {"web", "celery_worker", "celery_beat", "postgres", "redis", "nginx", "flower", "migrate"} <= set(SERVICES)
+    assert SERVICES["postgres"]["image"].split(":")[1].startswith("15")
+    assert SERVICES["redis"]["image"].split(":")[1].startswith("7")
+
+
+def test_app_services_share_the_image_production_settings_and_env_file():
+    assert set(APP_SERVICES) == {"web", "celery_worker", "celery_beat", "migrate"}
+    for name in APP_SERVICES:
+        service = SERVICES[name]
+        assert service["build"]["dockerfile"] == "Dockerfile"
+        assert service["env_file"] == ".env"
+        assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "ecommerce_api.settings.production"
+        assert service["environment"]["DATABASE_URL"].startswith("postgres://")
+        assert "@postgres:5432/" in service["environment"]["DATABASE_URL"]
+        assert service["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
+
+
+def test_compose_worker_and_beat_run_the_celery_app_on_every_routed_queue():
+    worker = SERVICES["celery_worker"]["command"]
+    beat = SERVICES["celery_beat"]["command"]
+
+    assert worker[:4] == ["celery", "-A", "ecommerce_api", "worker"]
+    assert set(option_value(worker, "-Q").split(",")) == runtime.routed_queues()
+    assert beat[:4] == ["celery", "-A", "ecommerce_api", "beat"]
+    for command in (worker, beat):
+        (as_run,) = image_command(command)  # through the entrypoint, as the container runs it
+        assert as_run[:4] == command[:4]
+        assert_command_targets_exist(as_run)
+
+
+def test_compose_web_serves_asgi_and_migrate_runs_migrations_first():
+    (web,) = image_command(SERVICES["web"]["command"])
+    migrate_steps = image_command(SERVICES["migrate"]["command"])
+
+    assert web[:2] == ["uvicorn", "ecommerce_api.asgi:application"]
+    assert option_value(web, "--port") == SERVICES["web"]["expose"][0] == "8000"
+    assert ["python", "manage.py", "migrate", "--noinput"] in migrate_steps
+    for command in [web, *migrate_steps]:
+        assert_command_targets_exist(command)
+    assert SERVICES["migrate"]["restart"] == "no"
+
+
+def test_compose_start_order_waits_for_healthy_dependencies():
+    def conditions(name):
+        return {dep: spec["condition"] for dep, spec in SERVICES[name]["depends_on"].items()}
+
+    for name in ("web", "celery_worker"):
+        assert conditions(name) == {
+            "postgres": "service_healthy",
+            "redis": "service_healthy",
+            "migrate": "service_completed_successfully",
+        }
+    assert conditions("celery_beat")["migrate"] == "service_completed_successfully"
+    assert conditions("nginx") == {"web": "service_healthy"}
+    assert conditions("migrate") == {"postgres": "service_healthy", "redis": "service_healthy"}
+    # A service others wait on to be healthy must have a healthcheck that is not disabled.
+    awaited = {
+        dep
+        for service in SERVICES.values()
+        for dep, spec in service.get("depends_on", {}).items()
+        if spec["condition"] == "service_healthy"
+    }
+    for name in awaited:
+        check = SERVICES[name].get("healthcheck", {})
+        assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_compose_web_healthcheck_is_the_image_healthcheck_on_the_web_port():
+    test = SERVICES["web"]["healthcheck"]["test"]
+
+    assert test == ["CMD", "python", "/app/docker/healthcheck.py", "--port", "8000"]
+
+
+def test_compose_volumes_put_static_and_media_where_the_app_and_nginx_expect_them():
+    def mounts(name):
+        return dict(volume.split(":")[:2] for volume in SERVICES[name].get("volumes", []))
+
+    assert mounts("migrate")["static"] == RUNTIME_ENV["STATIC_ROOT"]
+    assert mounts("web")["media"] == RUNTIME_ENV["MEDIA_ROOT"]
+    assert mounts("celery_worker")["media"] == RUNTIME_ENV["MEDIA_ROOT"]
+    assert mounts("postgres")["postgres_data"] == "/var/lib/postgresql/data"
+    assert {"postgres_data", "static", "media"} <= set(COMPOSE["volumes"])
+    assert all(volume.endswith(":ro") for volume in SERVICES["nginx"]["volumes"])
+
+
+def test_every_variable_compose_uses_is_documented_in_env_example():
+    documented = env_example_keys()
+    used = interpolated_names(COMPOSE_TEXT)
+    for name in APP_SERVICES:
+        used |= set(SERVICES[name]["environment"])
+
+    assert used - documented == set()
+    assert {"POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH", "DATABASE_URL"} <= used  # the check sees them
+
+
+def compose_container_env(service: str, dotenv: dict[str, str]) -> dict[str, str]:
+    """The environment compose gives a container: .env (env_file), then `environment`, interpolated."""
+    declared = SERVICES[service].get("environment", {})
+    return {**dotenv, **{key: interpolate(str(value), dotenv) for key, value in declared.items()}}
+
+
+@pytest.mark.parametrize("service", ["web", "celery_worker", "celery_beat", "migrate"])
+def test_compose_with_a_copied_env_example_gives_working_production_settings(service):
+    """What `cp .env.example .env`, filling in the required secrets, and `docker compose up` run with."""
+    dotenv = {**env_example_values(), "POSTGRES_PASSWORD": "pg-secret", "FLOWER_BASIC_AUTH": "ops:secret"}
+    env = compose_container_env(service, dotenv)
+
+    loaded = runtime.settings_under(
+        env, "DEBUG", "DATABASES", "CACHES", "CHANNEL_LAYERS", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"
+    )
+
+    database = loaded["DATABASES"]["default"]
+    assert loaded["DEBUG"] is False
+    assert (database["ENGINE"], database["HOST"], database["PORT"]) == (
+        "django.db.backends.postgresql",
+        "postgres",
+        5432,
+    )
+    assert (database["NAME"], database["USER"], database["PASSWORD"]) == ("ecommerce", "ecommerce", "pg-secret")
+    assert loaded["CACHES"]["default"]["LOCATION"] == "redis://redis:6379/0"
+    assert loaded["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"][0]["address"] == "redis://redis:6379/0"
+    assert loaded["CELERY_BROKER_URL"] == "redis://redis:6379/1"
+    assert loaded["CELERY_TASK_ALWAYS_EAGER"] is False
+
+
+def test_compose_refuses_to_start_without_the_database_password():
+    dotenv = env_example_values()  # POSTGRES_PASSWORD= is empty there
+
+    with pytest.raises(ValueError, match="POSTGRES_PASSWORD"):
+        compose_container_env("web", dotenv)
+
+
+def test_flower_requires_basic_auth_and_listens_on_loopback_only():
+    flower = SERVICES["flower"]
+
+    assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")
+    assert flower["environment"]["CELERY_BROKER_URL"] == SERVICES["web"]["environment"]["CELERY_BROKER_URL"]
+    assert all(port.startswith("127.0.0.1:") for port in flower["ports"])
+
+
+def test_compose_secrets_have_no_defaults():
+    """The database password must come from .env: `${X:?message}` makes compose refuse without it."""
+    postgres = SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"]
+
+    assert postgres.startswith("${POSTGRES_PASSWORD:?")
+    assert "${POSTGRES_PASSWORD:?" in SERVICES["web"]["environment"]["DATABASE_URL"]
+
+
+def test_docker_healthcheck_module_is_importable_under_its_test_alias():
+    # conftest registers docker/healthcheck.py as `docker_healthcheck` (docker/ is not a package).
+    import docker_healthcheck
+
+    assert docker_healthcheck.__file__ == str(ROOT / "docker" / "healthcheck.py")

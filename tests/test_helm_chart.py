@@ -1,0 +1,417 @@
+"""The Helm chart, rendered with its values (tests/support/gotemplate.py stands in for helm), points
+at commands, routes, ports, users and variables that exist, and keeps its operational promises:
+one beat, migrations before pods, probes on the health endpoints, autoscaling, non-root pods."""
+
+import re
+
+import pytest
+import yaml
+
+from tests.support import helm, runtime
+from tests.support.gotemplate import TemplateError
+from tests.support.parsers import (
+    ROOT,
+    entrypoint_commands,
+    env_example_keys,
+    in_stage,
+    last_stage,
+    option_value,
+    parse_dockerfile,
+    stage_args,
+    stage_env,
+    substitute,
+)
+
+DEFAULT = helm.render()
+VALUES = helm.default_values()
+DOCKERFILE = parse_dockerfile(ROOT / "Dockerfile")
+IMAGE_ENV = stage_env(DOCKERFILE, last_stage(DOCKERFILE))
+# Environment entries the chart computes per pod; they are not settings of the app.
+POD_ONLY_ENV = {"POD_IP"}
+
+
+def workload(name: str, rendered=DEFAULT) -> dict:
+    return rendered.one("Deployment", f"-{name}")
+
+
+def container(name: str, rendered=DEFAULT) -> dict:
+    (only,) = helm.containers(workload(name, rendered))
+    return only
+
+
+def image_uid() -> int:
+    user = in_stage(DOCKERFILE, last_stage(DOCKERFILE), "USER")[-1].value
+    return int(substitute(user, stage_args(DOCKERFILE, last_stage(DOCKERFILE))).split(":")[0])
+
+
+def test_chart_metadata_is_a_helm_3_application_chart():
+    chart = helm.chart()
+
+    assert chart["apiVersion"] == "v2"
+    assert chart["type"] == "application"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", chart["version"])
+    assert chart["appVersion"]
+
+
+def test_chart_renders_every_workload_and_the_objects_around_them():
+    kinds = sorted((m["kind"], m["metadata"]["name"]) for m in DEFAULT.manifests)
+
+    assert kinds == [
+        ("ConfigMap", "shop-ecommerce-api-config"),
+        ("Deployment", "shop-ecommerce-api-beat"),
+        ("Deployment", "shop-ecommerce-api-web"),
+        ("Deployment", "shop-ecommerce-api-worker"),
+        ("HorizontalPodAutoscaler", "shop-ecommerce-api-web"),
+        ("HorizontalPodAutoscaler", "shop-ecommerce-api-worker"),
+        ("Ingress", "shop-ecommerce-api"),
+        ("Job", "shop-ecommerce-api-migrate"),
+        ("PodDisruptionBudget", "shop-ecommerce-api-web"),
+        ("Secret", "shop-ecommerce-api-secrets"),
+        ("Service", "shop-ecommerce-api-web"),
+        ("ServiceAccount", "shop-ecommerce-api"),
+    ]
+    assert "shop-ecommerce-api-migrate" in DEFAULT.notes
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_start"),
+    [
+        ("web", ["uvicorn", "ecommerce_api.asgi:application"]),
+        ("worker", ["celery", "-A", "ecommerce_api", "worker"]),
+        ("beat", ["celery", "-A", "ecommerce_api", "beat"]),
+    ],
+)
+def test_each_deployment_runs_an_image_role_that_starts_existing_code(name, expected_start):
+    spec = container(name)
+    env = {item["name"]: item["value"] for item in spec["env"] if "value" in item}
+
+    (command,) = entrypoint_commands(*spec["args"], env=env)
+
+    assert command[: len(expected_start)] == expected_start
+    if command[0] == "uvicorn":
+        assert callable(runtime.import_object(command[1]))
+    else:
+        runtime.celery_app(option_value(command, "-A"))
+
+
+def test_worker_consumes_every_routed_queue():
+    env = {item["name"]: item.get("value") for item in container("worker")["env"]}
+    (command,) = entrypoint_commands("worker", env={"CELERY_WORKER_QUEUES": env["CELERY_WORKER_QUEUES"]})
+
+    assert set(option_value(command, "-Q").split(",")) == runtime.routed_queues()
+
+
+def test_web_probes_hit_the_health_views_on_the_port_uvicorn_listens_on():
+    web = container("web")
+    (port,) = web["ports"]
+    (command,) = entrypoint_commands("web")
+
+    assert port["name"] == "http" and port["containerPort"] == int(option_value(command, "--port"))
+    assert runtime.view_name(web["livenessProbe"]["httpGet"]["path"]) == "core.health.live"
+    assert runtime.view_name(web["startupProbe"]["httpGet"]["path"]) == "core.health.live"
+    assert runtime.view_name(web["readinessProbe"]["httpGet"]["path"]) == "core.health.ready"
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert web[probe]["httpGet"]["port"] == "http"
+        assert "httpHeaders" not in web[probe]["httpGet"]  # pods accept their own IP (next test)
+
+
+def test_probes_sent_to_the_pod_ip_pass_djangos_host_validation():
+    """kubelet sends `Host: <pod IP>:<port>`; the chart adds the pod IP to ALLOWED_HOSTS."""
+    env = {item["name"]: item for item in container("web")["env"]}
+    assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    pod_ip = "10.42.7.19"
+    allowed = env["ALLOWED_HOSTS"]["value"].replace("$(POD_IP)", pod_ip)
+    names = [item["name"] for item in container("web")["env"]]
+    assert names.index("POD_IP") < names.index("ALLOWED_HOSTS")  # $(VAR) sees only earlier entries
+    probes = container("web")
+
+    answers = runtime.production_answers(
+        [
+            (probes["livenessProbe"]["httpGet"]["path"], f"{pod_ip}:8000", {}),
+            (probes["readinessProbe"]["httpGet"]["path"], f"{pod_ip}:8000", {}),
+            ("/health/live/", "10.42.7.20:8000", {}),  # another pod's IP: refused
+            ("/health/live/", VALUES["ingress"]["hosts"][0]["host"], {}),
+        ],
+        ALLOWED_HOSTS=allowed,
+    )
+
+    assert [answer["status"] for answer in answers] == [200, 200, 400, 200]
+
+
+def test_probe_host_header_is_sent_when_configured():
+    rendered = helm.render({"probes": {"host": "shop.example.com"}})
+
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container("web", rendered)[probe]["httpGet"]["httpHeaders"] == [
+            {"name": "Host", "value": "shop.example.com"}
+        ]
+
+
+def test_beat_is_a_single_pod_replaced_with_recreate_whatever_the_values_say():
+    rendered = helm.render({"beat": {"replicaCount": 3}, "web": {"replicaCount": 5}})
+    beat = workload("beat", rendered)
+
+    assert beat["spec"]["replicas"] == 1
+    assert beat["spec"]["strategy"] == {"type": "Recreate"}
+    targets = [hpa["spec"]["scaleTargetRef"]["name"] for hpa in rendered.all("HorizontalPodAutoscaler")]
+    assert beat["metadata"]["name"] not in targets
+
+
+def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook_after_their_config_exists():
+    job = DEFAULT.one("Job", "-migrate")
+    annotations = job["metadata"]["annotations"]
+    (spec,) = job["spec"]["template"]["spec"]["containers"]
+
+    assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+    (command,) = entrypoint_commands(*spec["args"])
+    assert command[:3] == ["python", "manage.py", "migrate"]
+    assert command[2] in runtime.management_commands()
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    # The Job reads the ConfigMap and Secret: they are hooks too, with a lower weight.
+    job_weight = int(annotations["helm.sh/hook-weight"])
+    for kind in ("ConfigMap", "Secret"):
+        config = DEFAULT.one(kind)["metadata"]["annotations"]
+        assert set(config["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+        assert int(config["helm.sh/hook-weight"]) < job_weight
+    # A chart-made service account is not there yet at pre-install: the Job must not need it.
+    assert "serviceAccountName" not in job["spec"]["template"]["spec"]
+
+
+def test_migration_job_can_be_turned_off():
+    assert helm.render({"migrations": {"enabled": False}}).all("Job") == []
+
+
+def test_web_and_worker_autoscale_and_hand_their_replica_count_to_the_hpa():
+    deployments = {m["metadata"]["name"]: m for m in DEFAULT.all("Deployment")}
+    for hpa in DEFAULT.all("HorizontalPodAutoscaler"):
+        target = hpa["spec"]["scaleTargetRef"]
+        assert target["kind"] == "Deployment" and target["name"] in deployments
+        assert "replicas" not in deployments[target["name"]]["spec"]
+        assert hpa["spec"]["minReplicas"] >= 2
+        assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+    assert {h["spec"]["scaleTargetRef"]["name"] for h in DEFAULT.all("HorizontalPodAutoscaler")} == {
+        "shop-ecommerce-api-web",
+        "shop-ecommerce-api-worker",
+    }
+
+    fixed = helm.render({"web": {"autoscaling": {"enabled": False}, "replicaCount": 3}})
+    assert [h["metadata"]["name"] for h in fixed.all("HorizontalPodAutoscaler")] == ["shop-ecommerce-api-worker"]
+    assert workload("web", fixed)["spec"]["replicas"] == 3
+
+
+def test_service_and_ingress_route_to_the_web_pods_named_port():
+    service = DEFAULT.one("Service")
+    ingress = DEFAULT.one("Ingress")
+    web_labels = workload("web")["spec"]["template"]["metadata"]["labels"]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+
+    assert service["spec"]["ports"][0]["targetPort"] == container("web")["ports"][0]["name"]
+    assert all(web_labels[key] == value for key, value in service["spec"]["selector"].items())
+    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "web"
+    assert backend == {"name": service["metadata"]["name"], "port": {"name": "http"}}
+
+
+def test_ingress_keeps_websockets_open_and_accepts_djangos_body_size():
+    from django.conf import settings
+
+    from tests.support.parsers import nginx_size
+
+    annotations = DEFAULT.one("Ingress")["metadata"]["annotations"]
+
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
+    assert nginx_size(annotations["nginx.ingress.kubernetes.io/proxy-body-size"]) >= (
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    )
+    hosts = [rule["host"] for rule in DEFAULT.one("Ingress")["spec"]["rules"]]
+    assert set(hosts) <= set(VALUES["config"]["ALLOWED_HOSTS"].split(","))
+
+
+def test_every_variable_the_chart_sets_is_documented_in_env_example():
+    documented = env_example_keys()
+    config_keys = set(DEFAULT.one("ConfigMap")["data"])
+    secret_keys = set(
+        helm.render({"secrets": {"values": dict.fromkeys(VALUES["secrets"]["values"], "x")}}).one("Secret")[
+            "stringData"
+        ]
+    )
+    container_env = {item["name"] for name in ("web", "worker", "beat") for item in container(name)["env"]}
+
+    assert config_keys - documented == set()
+    assert secret_keys - documented == set()
+    assert container_env - documented - POD_ONLY_ENV == set()
+    assert {"SECRET_KEY", "DATABASE_URL", "STRIPE_SECRET_KEY"} <= secret_keys  # secrets are not in the ConfigMap
+    assert not {"SECRET_KEY", "DATABASE_URL", "STRIPE_SECRET_KEY"} & config_keys
+
+
+def test_chart_config_with_its_secrets_gives_working_production_settings():
+    """The environment a web pod gets from the ConfigMap, the Secret and its own env entries."""
+    secrets = {
+        "SECRET_KEY": "k8s-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789",
+        "DATABASE_URL": "postgres://shop:pw@db.internal:5432/shop",
+        "REDIS_URL": "redis://redis.internal:6379/0",
+        "CELERY_BROKER_URL": "redis://redis.internal:6379/1",
+    }
+    rendered = helm.render({"secrets": {"values": secrets}})
+    env = {**rendered.one("ConfigMap")["data"], **rendered.one("Secret")["stringData"]}
+    for item in container("web", rendered)["env"]:
+        if "value" in item:
+            env[item["name"]] = item["value"].replace("$(POD_IP)", "10.42.0.7")
+
+    loaded = runtime.settings_under(
+        env,
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "DATABASES",
+        "CHANNEL_LAYERS",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "REST_FRAMEWORK",
+        "SENTRY_TRACES_SAMPLE_RATE",
+    )
+
+    assert loaded["DEBUG"] is False
+    assert loaded["ALLOWED_HOSTS"] == ["shop.example.com", "10.42.0.7"]
+    assert loaded["DATABASES"]["default"]["HOST"] == "db.internal"
+    assert loaded["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"][0]["address"] == "redis://redis.internal:6379/0"
+    assert loaded["SECURE_SSL_REDIRECT"] is True and loaded["SESSION_COOKIE_SECURE"] is True
+    assert loaded["REST_FRAMEWORK"]["NUM_PROXIES"] == 1
+    assert loaded["SENTRY_TRACES_SAMPLE_RATE"] == 0.0
+
+
+def test_pods_read_the_configmap_and_secret_the_chart_renders_or_an_existing_secret():
+    config_name = DEFAULT.one("ConfigMap")["metadata"]["name"]
+    secret_name = DEFAULT.one("Secret")["metadata"]["name"]
+    for name in ("web", "worker", "beat"):
+        assert container(name)["envFrom"] == [
+            {"configMapRef": {"name": config_name}},
+            {"secretRef": {"name": secret_name}},
+        ]
+
+    external = helm.render({"secrets": {"existingSecret": "shop-secrets"}})
+    assert external.all("Secret") == []
+    assert container("web", external)["envFrom"][1] == {"secretRef": {"name": "shop-secrets"}}
+
+
+def test_empty_values_are_left_out_so_settings_defaults_apply():
+    rendered = helm.render({"config": {"ERP_API_URL": ""}, "secrets": {"values": {"SECRET_KEY": "s3cret"}}})
+
+    assert "ERP_API_URL" not in rendered.one("ConfigMap")["data"]
+    assert rendered.one("Secret")["stringData"] == {"SECRET_KEY": "s3cret"}
+
+
+def test_a_changed_config_rolls_the_pods():
+    changed = helm.render({"config": {"LOG_LEVEL": "DEBUG"}})
+    key = "checksum/config"
+
+    before = workload("web")["spec"]["template"]["metadata"]["annotations"][key]
+    after = workload("web", changed)["spec"]["template"]["metadata"]["annotations"][key]
+    assert before != after
+
+
+def test_pods_run_as_the_images_non_root_user_with_a_read_only_root():
+    pods = [m["spec"]["template"]["spec"] for m in DEFAULT.all("Deployment") + DEFAULT.all("Job")]
+    (beat_command,) = entrypoint_commands("beat")
+    schedule_dir = option_value(beat_command, "--schedule").rsplit("/", 1)[0]
+
+    for pod in pods:
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] == image_uid()
+        assert pod["automountServiceAccountToken"] is False
+        for spec in pod["containers"]:
+            assert spec["securityContext"]["readOnlyRootFilesystem"] is True
+            assert spec["securityContext"]["allowPrivilegeEscalation"] is False
+            assert spec["securityContext"]["capabilities"]["drop"] == ["ALL"]
+            # Writable scratch space where the app writes (beat's schedule among it).
+            mounts = {m["mountPath"]: m["name"] for m in spec["volumeMounts"]}
+            assert mounts[schedule_dir] == "tmp"
+        assert {"name": "tmp", "emptyDir": {}} in pod["volumes"]
+
+
+def test_every_container_has_requests_and_limits():
+    pods = [m["spec"]["template"]["spec"] for m in DEFAULT.all("Deployment") + DEFAULT.all("Job")]
+
+    for pod in pods:
+        for spec in pod["containers"]:
+            assert set(spec["resources"]) == {"requests", "limits"}, spec["name"]
+            assert {"cpu", "memory"} <= set(spec["resources"]["requests"])
+            assert "memory" in spec["resources"]["limits"]
+
+
+def test_media_volume_is_mounted_where_the_image_keeps_uploads():
+    rendered = helm.render({"media": {"persistence": {"enabled": True}}})
+    claim = rendered.one("PersistentVolumeClaim")
+
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    for name in ("web", "worker"):
+        mounts = {m["name"]: m["mountPath"] for m in container(name, rendered)["volumeMounts"]}
+        assert mounts["media"] == IMAGE_ENV["MEDIA_ROOT"]
+    assert DEFAULT.all("PersistentVolumeClaim") == []
+
+
+def test_datadog_agent_host_is_the_nodes_address_when_enabled():
+    rendered = helm.render({"datadog": {"enabled": True}})
+    env = {item["name"]: item for item in container("web", rendered)["env"]}
+
+    assert env["DD_AGENT_HOST"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
+    assert "DD_AGENT_HOST" not in {item["name"] for item in container("web")["env"]}
+
+
+def test_allowed_hosts_is_required():
+    with pytest.raises(TemplateError, match="ALLOWED_HOSTS"):
+        helm.render({"config": {"ALLOWED_HOSTS": ""}})
+
+
+# --- the templates themselves --------------------------------------------------------------------
+
+TEMPLATES = helm.template_sources()
+
+
+def _values_paths(values, prefix=""):
+    for key, value in values.items():
+        path = f"{prefix}.{key}" if prefix else key
+        yield path
+        if isinstance(value, dict):
+            yield from _values_paths(value, path)
+
+
+def test_every_values_path_the_templates_read_exists_in_values_yaml():
+    """A typo in `.Values.x.y` renders as empty in helm, silently; here it fails."""
+    known = set(_values_paths(VALUES))
+    used = set()
+    for source in TEMPLATES.values():
+        used |= set(re.findall(r"\$?\.Values\.([A-Za-z0-9_.]+)", source))
+    # `index $.Values $component` reads web.* and worker.* through a variable.
+    used |= {
+        f"{component}.autoscaling.{key}"
+        for component in ("web", "worker")
+        for key in (
+            "enabled",
+            "minReplicas",
+            "maxReplicas",
+            "targetCPUUtilizationPercentage",
+            "targetMemoryUtilizationPercentage",
+        )
+    }
+
+    assert sorted(path.rstrip(".") for path in used if path.rstrip(".") not in known) == []
+
+
+def test_every_included_template_is_defined():
+    defined = set()
+    for source in TEMPLATES.values():
+        defined |= set(re.findall(r'define "([^"]+)"', source))
+    included = set()
+    for source in TEMPLATES.values():
+        included |= set(re.findall(r'include "([^"]+)"', source))
+
+    assert included - defined == set()
+    assert "ecommerce-api.fullname" in defined
+
+
+def test_values_file_is_plain_yaml_and_documents_its_secret_keys_as_empty():
+    values = yaml.safe_load((helm.CHART_DIR / "values.yaml").read_text())
+
+    assert all(value == "" for value in values["secrets"]["values"].values())
+    assert values["secrets"]["existingSecret"] == ""

@@ -1,0 +1,242 @@
+"""nginx/conf.d/default.conf agrees with docker-compose.yml, the image and Django's settings; where an
+nginx binary is installed, nginx itself accepts the file and proxies a real request through it."""
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from tests.support import runtime
+from tests.support.parsers import ROOT, entrypoint_commands, nginx_seconds, nginx_size, option_value, parse_nginx
+
+CONFIG_PATH = ROOT / "nginx" / "conf.d" / "default.conf"
+CONFIG_TEXT = CONFIG_PATH.read_text()
+CONFIG = parse_nginx(CONFIG_TEXT)
+SERVER = CONFIG.find_one("server")
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def location(path: str):
+    return SERVER.find_one("location", path)
+
+
+def proxy_headers(block) -> dict[str, str]:
+    return {d.args[0].lower(): " ".join(d.args[1:]) for d in block.find("proxy_set_header")}
+
+
+def maps() -> dict[str, str]:
+    """Variable a map defines -> the variable it reads."""
+    return {d.args[1]: d.args[0] for d in CONFIG.find("map")}
+
+
+def test_compose_mounts_this_file_where_nginx_reads_it():
+    mounts = [volume.split(":") for volume in COMPOSE["nginx"]["volumes"]]
+
+    assert ["./nginx/conf.d/default.conf", "/etc/nginx/conf.d/default.conf", "ro"] in mounts
+
+
+def test_upstream_is_the_compose_web_service_on_the_port_uvicorn_listens_on():
+    (upstream,) = CONFIG.find("upstream")
+    (server,) = upstream.find("server")
+    host, port = server.args[0].split(":")
+    (web_command,) = entrypoint_commands(*COMPOSE["web"]["command"])
+
+    assert host == "web" and "web" in COMPOSE
+    assert port == option_value(web_command, "--port") == COMPOSE["web"]["expose"][0]
+    for path in ("/", "/ws/"):
+        assert location(path).find_one("proxy_pass").args == [f"http://{upstream.args[0]}"]
+
+
+def test_nginx_listens_on_the_port_compose_publishes():
+    published = COMPOSE["nginx"]["ports"][0].rsplit(":", 1)[1]
+
+    assert SERVER.find_one("listen").args[0] == published == "80"
+
+
+def test_static_and_media_come_from_the_volumes_compose_mounts():
+    nginx_mounts = dict(v.split(":")[:2] for v in COMPOSE["nginx"]["volumes"])
+    static_alias = location("/static/").find_one("alias").args[0]
+    media_alias = location("/media/").find_one("alias").args[0]
+
+    assert static_alias.rstrip("/") == nginx_mounts["static"]
+    assert media_alias.rstrip("/") == nginx_mounts["media"]
+    from django.conf import settings
+
+    assert settings.STATIC_URL == "/static/" and settings.MEDIA_URL == "/media/"
+
+
+def test_websockets_are_upgraded_on_ws_with_a_long_read_timeout():
+    ws = location("/ws/")
+    headers = proxy_headers(ws)
+
+    assert headers["upgrade"] == "$http_upgrade"
+    assert headers["connection"] == "$connection_upgrade"
+    assert maps()["$connection_upgrade"] == "$http_upgrade"
+    assert nginx_seconds(ws.find_one("proxy_read_timeout").args[0]) >= 3600
+    assert SERVER.find_one("proxy_http_version").args == ["1.1"]
+
+
+def test_websocket_routes_of_the_app_live_under_ws():
+    """nginx upgrades only /ws/: every websocket route of SPEC.md must be there."""
+    from chat.routing import websocket_urlpatterns
+
+    concrete = [p for p in websocket_urlpatterns if str(p.pattern).strip("^$") != ""]  # not the catch-all
+    assert concrete
+    for pattern in concrete:
+        assert str(pattern.pattern).lstrip("^").startswith("ws/"), pattern
+    for path in ("ws/chat/8a0f0d4e-1c2b-4d3e-9f00-123456789abc/", "ws/support/"):
+        assert any(pattern.resolve(path) for pattern in concrete), path
+
+
+def test_forwarded_headers_and_request_id_reach_the_app_under_the_names_it_reads():
+    from core.middleware import REQUEST_ID_HEADER
+
+    production = (ROOT / "ecommerce_api" / "settings" / "production.py").read_text()
+    proxied_header = re.search(r'SECURE_PROXY_SSL_HEADER = \("HTTP_([A-Z_]+)", "https"\)', production).group(1)
+    for block in (SERVER, location("/ws/")):
+        headers = proxy_headers(block)
+        assert headers["x-forwarded-for"] == "$proxy_add_x_forwarded_for"
+        assert headers[proxied_header.lower().replace("_", "-")] == "$forwarded_proto"
+        assert headers[REQUEST_ID_HEADER.lower()] == "$forwarded_request_id"
+        assert headers["host"] == "$host"
+    assert maps()["$forwarded_request_id"] == "$http_x_request_id"
+    assert maps()["$forwarded_proto"] == "$http_x_forwarded_proto"
+    # A location with its own proxy_set_header inherits none from the server: `/` must have none.
+    assert location("/").find("proxy_set_header") == []
+
+
+def test_request_body_limit_is_not_below_what_django_accepts():
+    from django.conf import settings
+
+    assert nginx_size(SERVER.find_one("client_max_body_size").args[0]) >= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def test_timeouts_are_bounded_and_gzip_covers_json():
+    assert nginx_seconds(SERVER.find_one("proxy_connect_timeout").args[0]) <= 10
+    assert 30 <= nginx_seconds(SERVER.find_one("proxy_read_timeout").args[0]) <= 300
+    assert SERVER.find_one("gzip").args == ["on"]
+    assert "application/json" in SERVER.find_one("gzip_types").args
+
+
+def test_uvicorn_keeps_idle_connections_longer_than_nginx_reuses_them():
+    """Otherwise nginx may send a request on a connection uvicorn is closing (a 502)."""
+    (web_command,) = entrypoint_commands("web")
+
+    assert int(option_value(web_command, "--timeout-keep-alive")) > nginx_seconds(
+        SERVER.find_one("keepalive_timeout").args[0]
+    )
+
+
+# --- with a real nginx, when one is installed ----------------------------------------------------
+
+NGINX = shutil.which("nginx") or (Path("/usr/sbin/nginx") if Path("/usr/sbin/nginx").exists() else None)
+needs_nginx = pytest.mark.skipif(NGINX is None, reason="no nginx binary on this machine")
+
+
+def local_config(*, nginx_port: int, app_port: int, root: Path) -> str:
+    """The compose config adapted to run here: loopback ports, temp dirs for volumes and logs.
+    Docker's DNS (127.0.0.11) and upstream `resolve` (nginx >= 1.27.3) do not exist locally."""
+    text = CONFIG_TEXT
+    text = re.sub(r"^resolver .*$", "", text, flags=re.M)
+    text = text.replace("server web:8000 resolve;", f"server 127.0.0.1:{app_port};")
+    text = text.replace("listen 80 default_server;", f"listen 127.0.0.1:{nginx_port} default_server;")
+    text = text.replace("/var/www/", f"{root}/www/").replace("/var/log/nginx/", f"{root}/logs/")
+    assert "web:8000" not in text and "listen 80 " not in text
+    return text
+
+
+def write_nginx_tree(root: Path, server_config: str) -> Path:
+    (root / "logs").mkdir()
+    (root / "conf.d").mkdir()
+    (root / "www" / "static").mkdir(parents=True)
+    (root / "www" / "media").mkdir()
+    (root / "conf.d" / "default.conf").write_text(server_config)
+    main = root / "nginx.conf"
+    main.write_text(
+        f"pid {root}/nginx.pid;\n"
+        f"error_log {root}/logs/error.log;\n"
+        "daemon off;\n"
+        "events {}\n"
+        "http {\n"
+        "  include /etc/nginx/mime.types;\n"
+        f"  client_body_temp_path {root}/body;\n"
+        f"  proxy_temp_path {root}/proxy;\n"
+        f"  fastcgi_temp_path {root}/fastcgi;\n"
+        f"  uwsgi_temp_path {root}/uwsgi;\n"
+        f"  scgi_temp_path {root}/scgi;\n"
+        f"  include {root}/conf.d/*.conf;\n"
+        "}\n"
+    )
+    return main
+
+
+@needs_nginx
+def test_nginx_accepts_the_configuration(tmp_path):
+    main = write_nginx_tree(tmp_path, local_config(nginx_port=runtime.free_port(), app_port=8000, root=tmp_path))
+
+    result = subprocess.run(
+        [str(NGINX), "-t", "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True, timeout=30
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@needs_nginx
+def test_requests_through_nginx_reach_the_app_with_their_request_id_and_static_files_are_served():
+    root = Path(tempfile.mkdtemp(prefix="nginx-test-"))
+    root.chmod(0o755)  # nginx workers drop root privileges and must read the static files
+    app_port, nginx_port = runtime.free_port(), runtime.free_port()
+    main = write_nginx_tree(root, local_config(nginx_port=nginx_port, app_port=app_port, root=root))
+    (root / "www" / "static" / "probe.txt").write_text("static ok\n")
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ecommerce_api.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(app_port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=runtime.production_env(ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    proxy = subprocess.Popen(
+        [str(NGINX), "-c", str(main), "-p", str(root)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{nginx_port}"
+    try:
+        runtime.wait_for_http(f"http://127.0.0.1:{app_port}/health/live/", app)
+        runtime.wait_for_http(f"{base}/nginx-health", proxy)
+        with_id = requests.get(f"{base}/health/live/", headers={"X-Request-ID": "req-from-client-42"}, timeout=10)
+        without_id = requests.get(f"{base}/health/live/", timeout=10)
+        static = requests.get(f"{base}/static/probe.txt", timeout=10)
+        missing_static = requests.get(f"{base}/static/nope.txt", timeout=10)
+        metrics = requests.get(f"{base}/metrics", timeout=10)
+    finally:
+        runtime.stop(proxy)
+        runtime.stop(app)
+        shutil.rmtree(root, ignore_errors=True)
+
+    assert with_id.status_code == 200 and with_id.json() == {"status": "ok"}
+    assert with_id.headers["X-Request-ID"] == "req-from-client-42"
+    # Without one, the app receives nginx's own id (32 hex digits) and echoes it.
+    assert re.fullmatch(r"[0-9a-f]{32}", without_id.headers["X-Request-ID"])
+    assert static.status_code == 200 and static.text == "static ok\n"
+    assert static.headers["X-Content-Type-Options"] == "nosniff"
+    assert missing_static.status_code == 404
+    assert metrics.status_code == 404  # not public through the proxy
