@@ -1,6 +1,9 @@
 """Fixtures shared by every app's tests."""
 
+import faulthandler
 import os
+import sys
+import threading
 
 import pytest
 from django.core.cache import cache
@@ -19,6 +22,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not has_redis:
             item.add_marker(skip_redis)
+
+
+SHUTDOWN_GRACE_SECONDS = 60
+
+
+def pytest_unconfigure(config):
+    """A thread a test left stuck (an event loop that never finishes, say) would keep the
+    interpreter from exiting and hang CI until its time limit. Normal exits take well under a
+    second; past the grace period, print every thread's stack and fail."""
+
+    def fail_the_stuck_exit():
+        sys.stderr.write(
+            f"\nThe test process did not exit within {SHUTDOWN_GRACE_SECONDS} s of the session's end; "
+            "a test left a thread running. Stacks:\n"
+        )
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(1)
+
+    watchdog = threading.Timer(SHUTDOWN_GRACE_SECONDS, fail_the_stuck_exit)
+    watchdog.daemon = True
+    watchdog.start()
 
 
 @pytest.fixture(autouse=True)

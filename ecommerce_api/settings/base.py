@@ -2,6 +2,7 @@
 with nothing set, the project runs on embedded defaults: SQLite, local-memory cache, in-memory
 channel layer, eager Celery, console email and SMS, the dummy payment gateway."""
 
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -142,20 +143,31 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "core.cache"
 
 # --- Channels -----------------------------------------------------------------------------------
+# Idle 10 s, then a probe every 5 s, dead after 3 misses; options the platform lacks are left out.
+CHANNEL_LAYER_KEEPALIVE = {
+    getattr(socket, name): value
+    for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+    if hasattr(socket, name)
+}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # chat: channels-redis waits for messages with a 5 s blocking pop; redis-py's default
-                # 5 s socket timeout would race it and kill idle consumers, so reads wait longer.
+                # No socket timeout on the channel layer's Redis connections: with one, redis-py sends
+                # through asyncio.wait_for, which on Python 3.11 can swallow a cancellation that lands
+                # as a send completes; the cancelled receive of a closed socket then polls Redis
+                # forever (a leaked task, and a hang at event-loop shutdown). Reads end anyway within
+                # channels-redis' 5 s blocking pop, and TCP keepalive finds a dead Redis in ~25 s.
                 # redis-py's pool refuses (not waits) past 100 connections, which a burst of socket
                 # joins or leaves in one process reaches; the limit is raised accordingly.
                 "hosts": [
                     {
                         "address": (env("CHANNEL_LAYER_URL", default="") or REDIS_URL),
-                        "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15),
+                        "socket_timeout": None,
                         "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "socket_keepalive_options": CHANNEL_LAYER_KEEPALIVE,
                         "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
                     }
                 ],

@@ -1,0 +1,43 @@
+"""The Redis channel layer as configured in settings: a closed socket's pending receive must end when
+it is cancelled. With a socket timeout, redis-py sends through asyncio.wait_for, which on Python
+3.11 can swallow a cancellation that lands as a send completes; the receive then polls Redis
+forever (seen as a hung event-loop shutdown in CI)."""
+
+import asyncio
+import random
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+pytestmark = pytest.mark.redis
+
+CANCELLED_RECEIVES = 400
+
+
+def test_channel_layer_connections_have_no_socket_timeout_but_keepalive():
+    (host,) = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+    assert host["socket_timeout"] is None
+    assert host["socket_keepalive"] is True
+
+
+def test_cancelled_receives_always_end():
+    layer = get_channel_layer()
+    rng = random.Random(20261123)
+    stuck = []
+
+    async def scenario():
+        for attempt in range(CANCELLED_RECEIVES):
+            channel = await layer.new_channel()
+            receive = asyncio.ensure_future(layer.receive(channel))
+            # Cancel at a different point of the receive's Redis round trips each time.
+            await asyncio.sleep(rng.random() * 0.004)
+            receive.cancel()
+            done, _ = await asyncio.wait([receive], timeout=2)
+            if not done:
+                stuck.append(attempt)
+                return
+
+    async_to_sync(scenario)()
+    assert stuck == [], f"a cancelled receive kept running (attempt {stuck})"
