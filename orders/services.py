@@ -3,9 +3,10 @@ coupons and the customer.
 
 Lock order (the same everywhere, so concurrent work queues instead of deadlocking):
 cart row -> product variants by ascending pk -> coupon row (inside coupons.services) -> order row.
-The payment app, when it reports money, holds its payment row and then calls in here, which locks
-the order row: payment -> order. No function here holds a lock while money moves (payment_port
-calls happen outside any transaction of ours).
+The payment app locks an order row before its payment rows (payment.services._lock_payment) and
+then calls in here, where locking the order again is free: order -> payment, never the reverse.
+No function here holds a lock while money moves (payment_port calls happen outside any transaction
+of ours).
 """
 
 from __future__ import annotations

@@ -113,8 +113,7 @@ def webhook_payload_scrubbed(payload: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def payments_anonymize_for_user(user: User) -> None:
     """Cut the stored provider events of the user's payments down to what is not personal. The
-    payment rows are not written (and not locked: a webhook locks payment before order, and the
-    orders anonymizer has written the orders already in this transaction)."""
+    payment rows are neither written nor locked: nothing personal is on them."""
     payments = list(Payment.objects.filter(user=user).values_list("pk", "provider_payment_id"))
     payment_ids = [str(pk) for pk, _ in payments]
     provider_ids = [provider_id for _, provider_id in payments if provider_id]

@@ -119,7 +119,7 @@ def _payment_creation_failed(*, payment_id: UUID, error: PaymentProviderError) -
 
 @transaction.atomic
 def _payment_intent_attach(*, payment_id: UUID, result: IntentResult) -> Payment:
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    payment = _lock_payment(payment_id)
     if payment.status == Payment.Status.CREATED:
         payment.provider_payment_id = result.provider_id
         payment.client_secret = result.client_secret
@@ -136,7 +136,7 @@ def _payment_intent_attach(*, payment_id: UUID, result: IntentResult) -> Payment
 @transaction.atomic
 def _payment_free_complete(*, payment_id: UUID) -> Payment:
     """A zero-total order (a full discount) has nothing to collect: it is paid without a provider."""
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    payment = _lock_payment(payment_id)
     if payment.status != Payment.Status.SUCCEEDED:
         payment.status = Payment.Status.SUCCEEDED
         payment.succeeded_at = timezone.now()
@@ -162,15 +162,20 @@ def payment_for_provider_object(*, provider_payment_id: str, payment_id: str | N
     return payment
 
 
-def _lock_payment(payment: Payment) -> Payment:
-    return Payment.objects.select_for_update().get(pk=payment.pk)
+def _lock_payment(payment_id: UUID | str) -> Payment:
+    """Lock the payment's order row, then the payment row. Every path that holds both takes them in
+    this order (payment start, webhooks, refunds; the orders app locks only its order), so two of
+    them queue instead of deadlocking. A payment's order never changes, so reading it unlocked is safe."""
+    order_id = Payment.objects.filter(pk=payment_id).values_list("order_id", flat=True).get()
+    Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True).get()
+    return Payment.objects.select_for_update().get(pk=payment_id)
 
 
 @transaction.atomic
 def payment_succeeded_record(*, payment: Payment, provider_payment_id: str, amount: Decimal, currency: str) -> str:
     """The provider captured `amount`. Books it once; pays the order when amount and currency match
     and the order can still be paid; otherwise refunds it automatically. Returns what happened."""
-    payment = _lock_payment(payment)
+    payment = _lock_payment(payment.pk)
     if payment.provider_payment_id is None:
         payment.provider_payment_id = provider_payment_id
         payment.save(update_fields=["provider_payment_id", "updated_at"])
@@ -221,7 +226,7 @@ def _failure_note(payment: Payment, *, code: str, message: str) -> None:
 def payment_failed_record(*, payment: Payment, code: str, message: str) -> str:
     """A payment attempt failed. It never undoes a success that was already booked (events may
     arrive in any order): the failure is then only noted."""
-    payment = _lock_payment(payment)
+    payment = _lock_payment(payment.pk)
     if payment.status == Payment.Status.SUCCEEDED:
         return "ignored_after_success"
     Payment.objects.filter(pk=payment.pk).update(
@@ -232,7 +237,7 @@ def payment_failed_record(*, payment: Payment, code: str, message: str) -> str:
 
 @transaction.atomic
 def payment_cancelled_record(*, payment: Payment) -> str:
-    payment = _lock_payment(payment)
+    payment = _lock_payment(payment.pk)
     if payment.status == Payment.Status.SUCCEEDED:
         return "ignored_after_success"
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CANCELLED, updated_at=timezone.now())
@@ -293,13 +298,14 @@ def refund_order(
 ) -> Refund:
     """Refund part or all of the payment that paid the order (the orders app asks, via its port)."""
     with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(order_id=order_id, applied_to_order=True, status=Payment.Status.SUCCEEDED)
+        paying = (
+            Payment.objects.filter(order_id=order_id, applied_to_order=True, status=Payment.Status.SUCCEEDED)
+            .values_list("pk", flat=True)
             .first()
         )
-        if payment is None:
+        if paying is None:
             raise RefundNotPossible()
+        payment = _lock_payment(paying)
         source = Refund.Source.CANCELLATION if cancel_order else Refund.Source.STAFF
         refund = _refund_reserve(
             payment, amount=quantize(amount), reason=reason, source=source, requested_by_id=actor_id
@@ -354,7 +360,7 @@ def refund_provider_update(
     the order. Failed: the reservation is freed. A refund the provider reports as succeeded after we
     had marked it failed is booked (the money did move)."""
     payment_id = Refund.objects.filter(pk=refund_id).values_list("payment_id", flat=True).get()
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    payment = _lock_payment(payment_id)
     refund = Refund.objects.select_for_update().get(pk=refund_id)
     if provider_refund_id and not refund.provider_refund_id:
         refund.provider_refund_id = provider_refund_id

@@ -112,3 +112,54 @@ def test_no_row_lock_is_held_while_stripe_is_called(user, shop, fake_stripe, sta
     assert seen == [("/v1/payment_intents", "free"), ("/v1/refunds", "free")]
     order.refresh_from_db()
     assert order.amount_refunded == Decimal("1.00")
+
+
+def _backends_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # statistics views are frozen per transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def _payment_lockable_elsewhere(payment_pk) -> bool:
+    """Whether another connection can lock the payment row at once (NOWAIT)."""
+    from django.db import DatabaseError, transaction
+
+    def attempt():
+        try:
+            with transaction.atomic():
+                Payment.objects.select_for_update(nowait=True).get(pk=payment_pk)
+            return True
+        except DatabaseError:
+            return False
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(attempt).result()
+
+
+def test_a_webhook_waits_for_the_order_before_locking_the_payment(stripe_order, fake_stripe):
+    """The shop's one lock order is order -> payment. A webhook that finds the order locked (by a
+    payment retry or a cancellation, which hold the order and then touch its payments) must wait
+    holding nothing, or the two would deadlock."""
+    from django.db import transaction
+
+    payment = Payment.objects.get()
+    event = fake_stripe.succeeded_event(payment.provider_payment_id)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with transaction.atomic():
+            Order.objects.select_for_update().get(pk=stripe_order.pk)
+            delivery = pool.submit(_deliver_at_once, [event])
+            for _ in range(200):
+                if _backends_waiting_for_a_lock():
+                    break
+                threading.Event().wait(0.05)
+            assert _backends_waiting_for_a_lock() == 1, "the webhook never queued behind the order lock"
+            assert _payment_lockable_elsewhere(payment.pk), "the webhook held the payment while waiting"
+        assert delivery.result(timeout=10) == [(200, "order_paid")]
+
+    assert _final_state(stripe_order) == ("paid", Decimal("32.45"), "succeeded", Decimal("32.45"), 2, 1)
