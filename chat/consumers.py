@@ -5,10 +5,13 @@ Refusals are sent as a close frame with an application close code AFTER acceptin
 because a close before accept reaches browsers as a bare HTTP 403 without any code:
 4401 not authenticated, 4403 authenticated but not allowed (non-staff on the support feed),
 4404 no such conversation for this user, unknown path, or the `support_chat` flag is off.
+An admitted socket lives no longer than the access token that opened it: at the token's expiry
+the client gets a `token_expired` error frame and a 4401 close, and reconnects with a fresh token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -41,9 +44,28 @@ async def _cache_call(function, **kwargs) -> None:
 
 
 class _ChatSocket(AsyncWebsocketConsumer):
+    token_watch: asyncio.Task | None = None
+
     async def refuse(self, code: int) -> None:
         await self.accept()
         await self.close(code=code)
+
+    async def admit(self) -> None:
+        """Accept the handshake and start watching the token's expiry."""
+        await self.accept()
+        expires_at = self.scope.get("token_expires_at")
+        if expires_at is not None:
+            self.token_watch = asyncio.create_task(self._close_when_token_expires(expires_at))
+
+    async def _close_when_token_expires(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.send_error("token_expired", "The access token expired; reconnect with a fresh one.")
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.token_watch is not None:
+            self.token_watch.cancel()
+        await super().websocket_disconnect(message)
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, separators=(",", ":")))
@@ -98,7 +120,7 @@ class ConversationConsumer(_ChatSocket):
         self.last_typing_at = float("-inf")
         await self.channel_layer.group_add(self.room, self.channel_name)
         await _cache_call(presence_join, conversation_id=self.conversation_id, user_id=self.user.pk)
-        await self.accept()
+        await self.admit()
 
     async def disconnect(self, code: int) -> None:
         if self.room is None:
@@ -232,7 +254,7 @@ class SupportFeedConsumer(_ChatSocket):
             return
         await self.channel_layer.group_add(events.SUPPORT_GROUP, self.channel_name)
         self.joined = True
-        await self.accept()
+        await self.admit()
 
     async def disconnect(self, code: int) -> None:
         if self.joined:

@@ -1,7 +1,9 @@
 """Websocket authentication with the same JWT as the REST API: `?token=<access>` or an
 `Authorization: Bearer|Token <access>` header. Unauthenticated sockets get AnonymousUser; each
-consumer decides whether to admit them."""
+consumer decides whether to admit them. `scope["token_expires_at"]` (epoch seconds) lets a consumer
+close the socket when the token that opened it expires."""
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -10,16 +12,17 @@ from django.contrib.auth.models import AnonymousUser
 
 
 @database_sync_to_async
-def _user_for_token(raw_token: str):
+def _user_for_token(raw_token: str) -> tuple[Any, int | None]:
+    """The token's user and expiry, or AnonymousUser for a token that does not authenticate."""
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
     auth = JWTAuthentication()
     try:
         validated = auth.get_validated_token(raw_token)
-        return auth.get_user(validated)
+        return auth.get_user(validated), validated.get("exp")
     except (InvalidToken, TokenError, AuthenticationFailed):
-        return AnonymousUser()
+        return AnonymousUser(), None
 
 
 def token_from_scope(scope) -> str | None:
@@ -37,5 +40,6 @@ def token_from_scope(scope) -> str | None:
 class JWTAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         raw_token = token_from_scope(scope)
-        scope["user"] = await _user_for_token(raw_token) if raw_token else AnonymousUser()
+        user, expires_at = await _user_for_token(raw_token) if raw_token else (AnonymousUser(), None)
+        scope["user"], scope["token_expires_at"] = user, expires_at
         return await super().__call__(scope, receive, send)

@@ -4,6 +4,7 @@ threads, which must see committed data."""
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -155,6 +156,28 @@ def test_foreign_or_missing_origin_is_refused_at_the_handshake(chat_on, user, or
         return connected
 
     assert run(scenario) is False
+
+
+@pytest.mark.parametrize("path", ["conversation", "/ws/support/"])
+def test_a_socket_closes_with_4401_when_its_token_expires(chat_on, user, staff_user, path):
+    conversation = ConversationFactory(customer=user)
+    path = chat_path(conversation) if path == "conversation" else path
+    short_lived = AccessToken.for_user(staff_user)
+    short_lived.set_exp(lifetime=timedelta(seconds=1))
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"{path}?token={short_lived}", headers=[ORIGIN])
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert connected
+        assert await communicator.receive_nothing(timeout=0.3), "closed before the token expired"
+        error = await next_frame(communicator)
+        closing = await communicator.receive_output(timeout=TIMEOUT)
+        await communicator.disconnect()
+        return error["code"], closing
+
+    code, closing = run(scenario)
+    assert code == "token_expired"
+    assert closing == {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHENTICATED}
 
 
 # --- the protocol ------------------------------------------------------------------------------
