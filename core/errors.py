@@ -93,6 +93,10 @@ class ExceptionHandler(handler.ExceptionHandler):
             error = data["errors"][0]
             error["attr"] = exc.attr
             error.update(exc.extra)
+        for error in data["errors"]:
+            # A ValidationError raised without a code (a form's add_error with a bare message, say)
+            # still gets one: every error carries a stable snake_case code.
+            error["code"] = error["code"] or "invalid"
         return data
 
 

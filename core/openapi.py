@@ -1,5 +1,7 @@
-"""Schema pieces for errors that drf-standardized-errors cannot infer (409, 422, 502, 503).
-Views declare them with `@extend_schema(responses={..., **error_responses(409, 422)})`."""
+"""The error shape in the OpenAPI schema. drf-standardized-errors documents every status it adds
+(400, 401, 403, 404, ...) with `ErrorResponseSerializer` (settings: DRF_STANDARDIZED_ERRORS
+["ERROR_SCHEMAS"]); statuses it cannot infer (409, 422, 502, 503) are declared by the views with
+`@extend_schema(responses={..., **error_responses(409, 422)})`."""
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -12,6 +14,8 @@ class ErrorItemSerializer(serializers.Serializer):
 
 
 class ErrorResponseSerializer(serializers.Serializer):
+    """SPEC's error shape; `code` is a domain code (listed in each app's docs page), not an enum."""
+
     type = serializers.ChoiceField(choices=["validation_error", "client_error", "server_error"])
     errors = ErrorItemSerializer(many=True)
 
@@ -29,3 +33,9 @@ def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
         code: OpenApiResponse(ErrorResponseSerializer, description=_DESCRIPTIONS.get(code, "Error."))
         for code in status_codes
     }
+
+
+# Media URLs are paths under MEDIA_URL (relative to the API's host) with local storage, or absolute
+# URLs with a CDN/object store; `uri-reference` admits both, where `uri` would promise absolute ones.
+MEDIA_URL_SCHEMA = {"type": "string", "format": "uri-reference"}
+OPTIONAL_MEDIA_URL_SCHEMA = {**MEDIA_URL_SCHEMA, "nullable": True}

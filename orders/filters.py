@@ -1,5 +1,7 @@
 import django_filters
 
+from core.filters import UtcIsoDateTimeFilter
+
 from .models import Order
 from .state import OrderStatus
 
@@ -8,8 +10,8 @@ class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=OrderStatus.choices, help_text="One or more statuses, e.g. ?status=paid&status=shipped."
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Order

@@ -41,9 +41,15 @@ class ProductFilterForm(forms.Form):
         cleaned = super().clean()
         low, high = cleaned.get("min_price"), cleaned.get("max_price")
         if low is not None and high is not None and low > high:
-            self.add_error("max_price", "Must be greater than or equal to min_price.")
+            self.add_error(
+                "max_price",
+                forms.ValidationError("Must be greater than or equal to min_price.", code="invalid_price_range"),
+            )
         if cleaned.get("ordering") == "relevance" and not (cleaned.get("q") or "").strip():
-            self.add_error("ordering", "Ordering by relevance needs a search query (q).")
+            self.add_error(
+                "ordering",
+                forms.ValidationError("Ordering by relevance needs a search query (q).", code="relevance_needs_query"),
+            )
         return cleaned
 
 

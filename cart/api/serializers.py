@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.core.files.storage import default_storage
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cart.selectors import CartItemView, cart_line_is_available
+from core.openapi import OPTIONAL_MEDIA_URL_SCHEMA
 
 # --- input ---------------------------------------------------------------------------------------
 
@@ -53,7 +53,7 @@ class CartProductSerializer(serializers.Serializer):
     name = serializers.CharField(source="variant.product.name")
     image = serializers.SerializerMethodField(help_text="URL of the product's first image, or null.")
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(OPTIONAL_MEDIA_URL_SCHEMA)
     def get_image(self, line) -> str | None:
         name = getattr(line, "product_image", None)
         if not name:

@@ -103,3 +103,60 @@ def test_sentry_starts_when_dsn_is_set(settings):
         sentry_sdk.get_client().close()
         sentry_sdk.init(dsn=None)
         observability._configured.clear()
+
+
+_SQLITE_WRITERS = """
+import threading
+
+import django
+
+django.setup()
+from django.db import connection, transaction
+
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE counter (n integer)")
+    cursor.execute("INSERT INTO counter VALUES (0)")
+errors = []
+
+
+def read_then_write():
+    from django.db import connection
+
+    try:
+        for _ in range(25):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT n FROM counter")
+                cursor.execute("UPDATE counter SET n = %s", [cursor.fetchone()[0] + 1])
+    except Exception as error:
+        errors.append(repr(error))
+    finally:
+        connection.close()
+
+
+threads = [threading.Thread(target=read_then_write) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT n FROM counter")
+    print(errors, cursor.fetchone()[0])
+"""
+
+
+def test_local_sqlite_queues_concurrent_writers_instead_of_failing(tmp_path):
+    """`make run` serves from several threads; on SQLite a transaction that reads and then writes
+    must wait for another writer, not fail with "database is locked" (or lose an update)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "ecommerce_api.settings.local",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", _SQLITE_WRITERS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["[]", "100"], result.stdout

@@ -1,6 +1,7 @@
 """After checkout: cancel, pay, ship, deliver, refund, expire; every move on the timeline."""
 
 from datetime import timedelta
+from datetime import timezone as tz
 from decimal import Decimal
 
 import pytest
@@ -340,6 +341,28 @@ def test_list_filters_by_status_and_shows_only_my_orders(auth_client, user, othe
     assert [order["id"] for order in everything["results"]] == [str(pending.pk), str(paid.pk)]
     assert [order["id"] for order in only_paid["results"]] == [str(paid.pk)]
     assert two_statuses["count"] == 2
+
+
+def test_list_filters_by_creation_time_in_any_offset(auth_client, user, shop):
+    order = shop.place(user, items=[(shop.shirt, 1)])
+    created = order.created_at
+
+    def listed(**params):
+        response = auth_client.get("/api/v1/orders/", params)
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    # -19:50 is a legal ISO offset that PostgreSQL cannot store: compared in UTC instead.
+    just_before = (created - timedelta(minutes=1)).astimezone(tz(timedelta(hours=-19, minutes=-50)))
+    assert listed(created_after=just_before.isoformat()) == [str(order.pk)]
+    assert listed(created_before=just_before.isoformat()) == []
+
+
+def test_a_creation_time_that_leaves_the_calendar_in_utc_is_a_400(auth_client):
+    response = auth_client.get("/api/v1/orders/", {"created_after": "0001-01-01T00:00:00+05:00"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {"code": "invalid", "detail": "Date out of range.", "attr": "created_after"}
 
 
 def test_staff_see_every_order(staff_client, user, other_user, shop):

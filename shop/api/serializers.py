@@ -9,10 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.openapi import MEDIA_URL_SCHEMA, OPTIONAL_MEDIA_URL_SCHEMA
 from shop.models import Category, Product, ProductImage, ProductVariant, Review
 from shop.selectors import CategoryNode
 from shop.services import RESERVED_PRODUCT_SLUGS
@@ -63,7 +63,7 @@ class ProductListItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(OPTIONAL_MEDIA_URL_SCHEMA)
     def get_image(self, product: Product) -> str | None:
         return image_url(getattr(product, "primary_image", None))
 
@@ -127,7 +127,7 @@ class ProductImageSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "alt_text", "sort_order"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(MEDIA_URL_SCHEMA)
     def get_url(self, image: ProductImage) -> str:
         return image_url(image.image.name)
 
@@ -184,7 +184,7 @@ class ProductDetailSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(OPTIONAL_MEDIA_URL_SCHEMA)
     def get_image(self, product: Product) -> str | None:
         images = list(product.images.all())
         return image_url(images[0].image.name) if images else None
@@ -270,7 +270,7 @@ class SuggestProductSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "image"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(OPTIONAL_MEDIA_URL_SCHEMA)
     def get_image(self, product: Product) -> str | None:
         return image_url(getattr(product, "primary_image", None))
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -191,6 +192,7 @@ def test_bad_filter_values_are_400_in_the_error_shape(api_client, priced, params
     body = response.json()
     assert body["type"] == "validation_error"
     assert {error["attr"] for error in body["errors"]} == {attr}
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", error["code"] or "") for error in body["errors"]), body
 
 
 def test_page_size_up_to_100_is_accepted(api_client, priced):
