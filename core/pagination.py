@@ -2,10 +2,10 @@ from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
-    """`page` and `page_size` (1 to 100); a page_size out of range is a 400, not a silent clamp."""
+class StrictPageSizeMixin:
+    """`page_size` from 1 to `max_page_size`; out of range is a 400, never a silent clamp, and the
+    schema says so (minimum and maximum on the parameter)."""
 
-    page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
 
@@ -24,9 +24,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
             )
         return size
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size, "default": self.page_size})
+            elif parameter["name"] == getattr(self, "page_query_param", None):
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
-class CursorPagination(pagination.CursorPagination):
+
+class PageNumberPagination(StrictPageSizeMixin, pagination.PageNumberPagination):
+    """`page` and `page_size` (1 to 100)."""
+
+    page_size = 20
+
+
+class CursorPagination(StrictPageSizeMixin, pagination.CursorPagination):
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 100
     ordering = "-created_at"

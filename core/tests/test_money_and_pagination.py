@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from core.money import from_minor_units, quantize, to_minor_units
-from core.pagination import PageNumberPagination
+from core.pagination import CursorPagination, PageNumberPagination
 
 
 @pytest.mark.parametrize(
@@ -30,10 +30,11 @@ def _request(query: str) -> Request:
     return Request(APIRequestFactory().get(f"/x/?{query}"))
 
 
+@pytest.mark.parametrize("paginator", [PageNumberPagination, CursorPagination])
 @pytest.mark.parametrize("query", ["page_size=0", "page_size=101", "page_size=abc", "page_size=-5"])
-def test_page_size_out_of_range_is_a_validation_error(query):
+def test_page_size_out_of_range_is_a_validation_error(query, paginator):
     with pytest.raises(ValidationError) as error:
-        PageNumberPagination().get_page_size(_request(query))
+        paginator().get_page_size(_request(query))
 
     assert "page_size" in error.value.detail
 
@@ -41,3 +42,13 @@ def test_page_size_out_of_range_is_a_validation_error(query):
 @pytest.mark.parametrize(("query", "size"), [("", 20), ("page_size=1", 1), ("page_size=100", 100)])
 def test_page_size_within_range(query, size):
     assert PageNumberPagination().get_page_size(_request(query)) == size
+
+
+def test_the_schema_states_the_page_size_range():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/products/"]["get"]["parameters"]}
+
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
+    assert parameters["page"]["minimum"] == 1
