@@ -45,6 +45,16 @@ async def _cache_call(function, **kwargs) -> None:
 
 class _ChatSocket(AsyncWebsocketConsumer):
     token_watch: asyncio.Task | None = None
+    # Set once the server has decided to close: nothing more is sent (a send after the close frame
+    # would raise in the server and kill the consumer before its clean-up).
+    closing = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.token_watch is not None:
+                self.token_watch.cancel()
 
     async def refuse(self, code: int) -> None:
         await self.accept()
@@ -59,13 +69,18 @@ class _ChatSocket(AsyncWebsocketConsumer):
 
     async def _close_when_token_expires(self, expires_at: float) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
-        await self.send_error("token_expired", "The access token expired; reconnect with a fresh one.")
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+        try:
+            await self.send_error("token_expired", "The access token expired; reconnect with a fresh one.")
+            self.closing = True
+            # Leave the groups and presence now: events still queued for this socket are dropped.
+            await self.disconnect(CLOSE_UNAUTHENTICATED)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        except Exception:
+            logger.exception("chat: closing a socket whose token expired failed")
 
-    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        if self.token_watch is not None:
-            self.token_watch.cancel()
-        await super().websocket_disconnect(message)
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        if not self.closing:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, separators=(",", ":")))
@@ -258,8 +273,8 @@ class SupportFeedConsumer(_ChatSocket):
 
     async def disconnect(self, code: int) -> None:
         if self.joined:
-            await self.channel_layer.group_discard(events.SUPPORT_GROUP, self.channel_name)
             self.joined = False
+            await self.channel_layer.group_discard(events.SUPPORT_GROUP, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.joined:

@@ -5,7 +5,8 @@ short transactions (write our row first, call, then record the answer). Provider
 idempotency key derived from our row id (`payment-<uuid>`, `refund-<uuid>`), so repeating a call
 after a timeout returns the object the first call made instead of making a second one.
 
-Lock order: payment row -> refund row -> order row (orders.services locks the order last).
+Lock order: order row -> payment row -> refund row (`_lock_payment` takes the order first; the
+orders app locks only its order, and re-locking it here is free).
 """
 
 from __future__ import annotations

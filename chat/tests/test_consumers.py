@@ -159,12 +159,12 @@ def test_foreign_or_missing_origin_is_refused_at_the_handshake(chat_on, user, or
     assert run(scenario) is False
 
 
-@pytest.mark.parametrize("path", ["conversation", "/ws/support/"])
-def test_a_socket_closes_with_4401_when_its_token_expires(chat_on, user, staff_user, path):
+@pytest.mark.parametrize("feed", [False, True])
+def test_a_socket_closes_with_4401_when_its_token_expires(chat_on, user, staff_user, feed):
     conversation = ConversationFactory(customer=user)
-    path = chat_path(conversation) if path == "conversation" else path
-    short_lived = AccessToken.for_user(staff_user)
-    short_lived.set_exp(lifetime=timedelta(seconds=2))
+    path, member = ("/ws/support/", staff_user) if feed else (chat_path(conversation), user)
+    short_lived = AccessToken.for_user(member)
+    short_lived.set_exp(lifetime=timedelta(seconds=5))  # exp is whole seconds: 4 to 5 s from now
     expires_at = short_lived["exp"]
 
     async def scenario():
@@ -174,13 +174,16 @@ def test_a_socket_closes_with_4401_when_its_token_expires(chat_on, user, staff_u
         error = await communicator.receive_json_from(timeout=10)
         error_at = time.time()
         closing = await communicator.receive_output(timeout=TIMEOUT)
+        # Cleaned up at expiry, before the client's side of the close handshake.
+        present = await database_sync_to_async(presence_is_connected)(conversation_id=conversation.pk, user_id=user.pk)
         await communicator.disconnect()
-        return error["code"], error_at, closing
+        return error["code"], error_at, closing, present
 
-    code, error_at, closing = run(scenario)
+    code, error_at, closing, present = run(scenario)
     assert code == "token_expired"
-    assert expires_at - 0.05 <= error_at < expires_at + 2, "closed before the token expired, or long after"
+    assert expires_at - 0.05 <= error_at < expires_at + 3, "closed before the token expired, or long after"
     assert closing == {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHENTICATED}
+    assert present is False
 
 
 # --- the protocol ------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_customer_and_agent_talk_through_a_real_server(chat_on, live_server_db, 
 def test_an_idle_socket_survives_the_redis_read_timeout(chat_on, live_server_db, user, staff_user):
     """channels-redis waits for group messages with a blocking Redis pop of 5 s; redis-py's default
     socket timeout is also 5 s, and when it wins the race the consumer dies. The layer's hosts
-    carry a longer socket timeout (settings), so a quiet room stays open."""
+    carry no socket timeout (settings; TCP keepalive finds a dead Redis), so a quiet room stays open."""
     conversation = ConversationFactory(customer=user)
     customer_token = str(AccessToken.for_user(user))
     agent_token = str(AccessToken.for_user(staff_user))

@@ -151,10 +151,12 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "core.cache"
 
 # --- Channels -----------------------------------------------------------------------------------
-# Idle 10 s, then a probe every 5 s, dead after 3 misses; options the platform lacks are left out.
+# Idle 10 s, then a probe every 5 s, dead after 3 misses; and data sent but unacknowledged for 30 s
+# (a command to a Redis that vanished) also drops the connection, where Linux would retry ~15 min.
+# Options the platform lacks are left out.
 CHANNEL_LAYER_KEEPALIVE = {
     getattr(socket, name): value
-    for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+    for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3), ("TCP_USER_TIMEOUT", 30_000))
     if hasattr(socket, name)
 }
 if REDIS_URL:
@@ -166,7 +168,7 @@ if REDIS_URL:
                 # through asyncio.wait_for, which on Python 3.11 can swallow a cancellation that lands
                 # as a send completes; the cancelled receive of a closed socket then polls Redis
                 # forever (a leaked task, and a hang at event-loop shutdown). Reads end anyway within
-                # channels-redis' 5 s blocking pop, and TCP keepalive finds a dead Redis in ~25 s.
+                # channels-redis' 5 s blocking pop, and TCP keepalive finds a dead Redis in 25 to 30 s.
                 # redis-py's pool refuses (not waits) past 100 connections, which a burst of socket
                 # joins or leaves in one process reaches; the limit is raised accordingly.
                 "hosts": [
