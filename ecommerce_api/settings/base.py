@@ -298,10 +298,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
-    "ENUM_NAME_OVERRIDES": {},
-    "POSTPROCESSING_HOOKS": [
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-    ],
+    # One schema name per status set (several apps have a field called "status").
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.state.OrderStatus",
+        "PaymentStatusEnum": "payment.models.Payment.Status",
+    },
 }
 
 # --- CORS ---------------------------------------------------------------------------------------
@@ -398,13 +399,6 @@ STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # How old a webhook signature timestamp may be before the event is refused (Stripe's default).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
-# One schema name per status set (several apps have a field called "status").
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {
-        "OrderStatusEnum": "orders.state.OrderStatus",
-        "PaymentStatusEnum": "payment.models.Payment.Status",
-    }
-)
 
 # --- Accounts and SMS (account, sms apps; docs/ACCOUNTS.md) --------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="E-commerce Shop")
