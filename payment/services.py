@@ -166,9 +166,9 @@ def payment_for_provider_object(*, provider_payment_id: str, payment_id: str | N
 def _lock_payment(payment_id: UUID | str) -> Payment:
     """Lock the payment's order row, then the payment row. Every path that holds both takes them in
     this order (payment start, webhooks, refunds; the orders app locks only its order), so two of
-    them queue instead of deadlocking. A payment's order never changes, so reading it unlocked is safe."""
-    order_id = Payment.objects.filter(pk=payment_id).values_list("order_id", flat=True).get()
-    Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True).get()
+    them queue instead of deadlocking. The order is found through the payment (whose order never
+    changes) and only the order row is locked by that query."""
+    Order.objects.select_for_update(of=("self",)).filter(payments=payment_id).order_by().values_list("pk").get()
     return Payment.objects.select_for_update().get(pk=payment_id)
 
 
