@@ -2,11 +2,12 @@
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
 from orders.models import Order, OrderEvent
@@ -82,8 +83,6 @@ def test_success_and_failure_racing_end_paid(stripe_order, fake_stripe):
 def test_no_row_lock_is_held_while_stripe_is_called(user, shop, fake_stripe, staff_user):
     """While the shop waits for Stripe, another connection can lock the order and payment rows at
     once (NOWAIT): checkout and refunds never hold a lock across the network call."""
-    from django.db import transaction
-
     from orders.services import order_refund
 
     order = shop.place(user)
@@ -125,7 +124,6 @@ def _backends_waiting_for_a_lock() -> int:
 
 def _payment_lockable_elsewhere(payment_pk) -> bool:
     """Whether another connection can lock the payment row at once (NOWAIT)."""
-    from django.db import DatabaseError, transaction
 
     def attempt():
         try:
@@ -145,8 +143,6 @@ def test_a_webhook_waits_for_the_order_before_locking_the_payment(stripe_order, 
     """The shop's one lock order is order -> payment. A webhook that finds the order locked (by a
     payment retry or a cancellation, which hold the order and then touch its payments) must wait
     holding nothing, or the two would deadlock."""
-    from django.db import transaction
-
     payment = Payment.objects.get()
     event = fake_stripe.succeeded_event(payment.provider_payment_id)
 
@@ -157,7 +153,7 @@ def test_a_webhook_waits_for_the_order_before_locking_the_payment(stripe_order, 
             for _ in range(200):
                 if _backends_waiting_for_a_lock():
                     break
-                threading.Event().wait(0.05)
+                time.sleep(0.05)
             assert _backends_waiting_for_a_lock() == 1, "the webhook never queued behind the order lock"
             assert _payment_lockable_elsewhere(payment.pk), "the webhook held the payment while waiting"
         assert delivery.result(timeout=10) == [(200, "order_paid")]
