@@ -175,7 +175,7 @@ def test_a_socket_closes_with_4401_when_its_token_expires(chat_on, user, staff_u
         error_at = time.time()
         closing = await communicator.receive_output(timeout=TIMEOUT)
         # Cleaned up at expiry, before the client's side of the close handshake.
-        present = await database_sync_to_async(presence_is_connected)(conversation_id=conversation.pk, user_id=user.pk)
+        present = presence_is_connected(conversation_id=conversation.pk, user_id=user.pk)
         await communicator.disconnect()
         return error["code"], error_at, closing, present
 
