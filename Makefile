@@ -56,10 +56,18 @@ check: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
+# A real production configuration: Stripe with placeholder keys, since the dummy gateway is an
+# Error there (ecommerce.E001) and its demo opt-in a Warning (ecommerce.W001); SMTP and Twilio,
+# since the console backends are a Warning (ecommerce.W003).
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=ecommerce_api.settings.production \
 	SECRET_KEY=$${SECRET_KEY:-check-deploy-dummy-secret-$$(date +%s)-abcdefghijklmnopqrstuvwxyz0123456789} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-shop.example.com} \
+	PAYMENT_GATEWAY=$${PAYMENT_GATEWAY:-stripe} \
+	STRIPE_SECRET_KEY=$${STRIPE_SECRET_KEY:-sk_test_check_deploy_placeholder} \
+	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_check_deploy_placeholder} \
+	EMAIL_URL=$${EMAIL_URL:-smtp+tls://check-deploy@smtp.example.com:587} \
+	SMS_BACKEND=$${SMS_BACKEND:-sms.backends.twilio.SmsBackend} \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 worker: install

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from .errors import AccountHasOpenOrders
 from .models import Address, PhoneOtp, User
 from .services import user_anonymize, user_verification_resend
 
@@ -95,9 +96,15 @@ class UserAdmin(BaseUserAdmin):
     def anonymize_selected(self, request, queryset):
         # Staff accounts are closed by first removing their staff status, never by accident here.
         customers = queryset.filter(is_staff=False, is_superuser=False, anonymized_at__isnull=True)
-        done = [user_anonymize(user=user, reason=f"by staff {request.user.pk}") for user in customers]
+        done, refused = [], 0
+        for user in customers:
+            try:
+                done.append(user_anonymize(user=user, reason=f"by staff {request.user.pk}"))
+            except AccountHasOpenOrders as error:
+                refused += 1
+                self.message_user(request, f"{user} was not anonymised: {error.detail}", messages.ERROR)
         self.message_user(request, f"{len(done)} account(s) anonymised.", messages.SUCCESS)
-        skipped = queryset.count() - len(done)
+        skipped = queryset.count() - len(done) - refused
         if skipped:
             self.message_user(request, f"{skipped} staff or already anonymised account(s) skipped.", messages.WARNING)
 

@@ -1,6 +1,6 @@
 """Error codes of the account app. Clients may switch on `code`; the HTTP status is on the class."""
 
-from rest_framework import status
+from http import HTTPStatus
 
 from core.errors import BadGateway, Conflict, DomainError, NotFound
 
@@ -10,27 +10,40 @@ from core.errors import BadGateway, Conflict, DomainError, NotFound
 class InvalidCredentials(DomainError):
     # One answer for an unknown email and a wrong password, so the login form cannot be used to
     # find out who has an account.
-    status_code = status.HTTP_401_UNAUTHORIZED
+    status_code = HTTPStatus.UNAUTHORIZED
     code = "invalid_credentials"
     detail = "Invalid email or password."
 
 
 class EmailNotVerified(DomainError):
-    status_code = status.HTTP_401_UNAUTHORIZED
+    status_code = HTTPStatus.UNAUTHORIZED
     code = "email_not_verified"
     detail = "Verify your email address before logging in; verify-email/resend/ sends the link again."
 
 
 class AccountDisabled(DomainError):
-    status_code = status.HTTP_401_UNAUTHORIZED
+    status_code = HTTPStatus.UNAUTHORIZED
     code = "account_disabled"
     detail = "This account is disabled."
+
+
+class RefreshTokenInvalid(DomainError):
+    # simplejwt's code, so clients see the same answer as for a forged or expired token.
+    status_code = HTTPStatus.UNAUTHORIZED
+    code = "token_not_valid"
+    detail = "Token is invalid, expired or already used."
+
+
+class NoActiveAccount(DomainError):
+    status_code = HTTPStatus.UNAUTHORIZED
+    code = "no_active_account"
+    detail = "No active account found for the given token."
 
 
 class RateLimited(DomainError):
     """Too many attempts; the API answers 429 with `Retry-After: <retry_after>`."""
 
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    status_code = HTTPStatus.TOO_MANY_REQUESTS
     code = "throttled"
     detail = "Too many attempts. Try again later."
 
@@ -124,6 +137,20 @@ class ReauthenticationRequired(DomainError):
 class ContactRequired(DomainError):
     code = "contact_required"
     detail = "An account needs an email address or a phone number to log in with."
+
+
+class AccountHasOpenOrders(Conflict):
+    # Staff may still ship or refund these orders, which needs the address and email on them.
+    code = "account_has_open_orders"
+    detail = "This account has orders that are not finished yet."
+
+    def __init__(self, *, open_orders: int) -> None:
+        noun = "order is" if open_orders == 1 else "orders are"
+        super().__init__(
+            f"{open_orders} {noun} not finished yet (waiting for payment, paid or shipped). The account can be "
+            "deleted once every order is delivered, cancelled or refunded.",
+            open_orders=open_orders,
+        )
 
 
 # --- Social login ------------------------------------------------------------------------------

@@ -5,11 +5,16 @@ In your AppConfig.ready():
     from account.gdpr import register_anonymizer, register_exporter
     register_exporter("orders", orders_export_for_user)      # (user) -> JSON-serialisable data
     register_anonymizer("orders", orders_anonymize_for_user) # (user) -> None
+    register_erasure_check("orders", orders_erasure_check)   # (user) -> None, raises to refuse
 
 An exporter's result appears under its section name in `GET /api/v1/account/export/`. Anonymizers
 run inside `account.services.user_anonymize`'s transaction, with the user row locked and before the
 account's own fields are cleared (so they can still read the email or phone they need to scrub); an
 exception aborts the whole erasure. Both must be safe to call more than once.
+
+An erasure check runs first, under the same lock, and refuses the erasure by raising a DomainError
+(the orders app refuses while an order is still open). Every caller of `user_anonymize` (the
+account's own deletion, the admin action, the retention purge) is refused alike.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ if TYPE_CHECKING:
 
 Exporter = Callable[["User"], Any]
 Anonymizer = Callable[["User"], None]
+ErasureCheck = Callable[["User"], None]
 
 # Sections the account app writes itself.
 ACCOUNT_SECTIONS = frozenset({"exported_at", "profile", "addresses", "social_accounts", "sms_messages"})
 
 _exporters: dict[str, Exporter] = {}
 _anonymizers: dict[str, Anonymizer] = {}
+_erasure_checks: dict[str, ErasureCheck] = {}
 
 
 def register_exporter(section: str, exporter: Exporter) -> None:
@@ -47,10 +54,17 @@ def register_anonymizer(name: str, anonymizer: Anonymizer) -> None:
     _anonymizers[name] = anonymizer
 
 
+def register_erasure_check(name: str, check: ErasureCheck) -> None:
+    if _erasure_checks.get(name, check) is not check:
+        raise ImproperlyConfigured(f"An erasure check named {name!r} is already registered.")
+    _erasure_checks[name] = check
+
+
 def unregister(name: str) -> None:
     """For tests that register temporary hooks."""
     _exporters.pop(name, None)
     _anonymizers.pop(name, None)
+    _erasure_checks.pop(name, None)
 
 
 def exporters() -> list[tuple[str, Exporter]]:
@@ -59,6 +73,10 @@ def exporters() -> list[tuple[str, Exporter]]:
 
 def anonymizers() -> list[tuple[str, Anonymizer]]:
     return sorted(_anonymizers.items())
+
+
+def erasure_checks() -> list[tuple[str, ErasureCheck]]:
+    return sorted(_erasure_checks.items())
 
 
 def export_json_safe(value: Any) -> Any:

@@ -64,6 +64,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     anonymized_at = models.DateTimeField(null=True, blank=True)
+    # Every JWT carries the value it was issued under; bumping it ends every session at once
+    # (access tokens included), which a blacklist of refresh tokens alone cannot do.
+    session_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -163,3 +166,37 @@ class PhoneOtp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} code for {self.phone}"
+
+
+class PendingRegistration(UUIDModel):
+    """One `register/` call for an address whose account is not verified yet. Its id travels in the
+    verification link, and the link that is clicked decides the account's password and names: whoever
+    proves the mailbox owns the account, not whoever registered it first."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    password = models.CharField(max_length=128, help_text="A password hash, never the password.")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="pendingreg_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"registration of {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AuthCounter(models.Model):
+    """A fixed-window counter of the brute-force protection (account.ratelimit): failed logins per
+    account and per IP, their lockouts, code requests per phone. In the database rather than the
+    fail-open cache, so the limits hold while Redis is down. `key` is a hash of what was typed."""
+
+    key = models.CharField(max_length=80, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    window_ends = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "account_authcounter"  # named in account.ratelimit's upsert
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count} until {self.window_ends:%Y-%m-%d %H:%M:%S}"

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
@@ -31,6 +32,7 @@ from sms.services import sms_messages_anonymize, sms_queue
 from . import gdpr, ratelimit, selectors
 from .errors import (
     AccountDisabled,
+    AccountHasOpenOrders,
     ContactRequired,
     EmailNotVerified,
     EmailTaken,
@@ -51,8 +53,14 @@ from .errors import (
     VerificationTokenInvalid,
     VerificationTokenUsed,
 )
-from .models import Address, PhoneOtp, User
-from .tokens import email_verification_read, email_verification_token, tokens_for_user, user_refresh_tokens_revoke
+from .models import Address, PendingRegistration, PhoneOtp, User
+from .tokens import (
+    email_verification_read,
+    email_verification_token,
+    refresh_token_rotate,
+    tokens_for_user,
+    user_refresh_tokens_revoke,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,19 +93,23 @@ def _queue_email(*, to: str, subject: str, template: str, context: dict[str, Any
     enqueue_on_commit(send_email, to=to, subject=subject, template=template, context=context)
 
 
-def _queue_verification_email(*, user: User, email: str) -> None:
-    token = email_verification_token(user_id=user.pk, email=email)
+def _queue_verification_email(
+    *, user: User, email: str, registration: PendingRegistration | None = None, cooldown: str | None = "verify"
+) -> None:
+    token = email_verification_token(
+        user_id=user.pk, email=email, registration_id=registration.pk if registration else None
+    )
     _queue_email(
         to=email,
         subject=f"Confirm your email address for {settings.SHOP_NAME}",
         template="verify_email",
         context={
-            "first_name": user.first_name,
+            "first_name": registration.first_name if registration else user.first_name,
             "email": email,
             "verify_url": settings.FRONTEND_URL.rstrip("/") + settings.EMAIL_VERIFICATION_URL_PATH.format(token=token),
             "expires_hours": settings.EMAIL_VERIFICATION_MAX_AGE_HOURS,
         },
-        cooldown="verify",
+        cooldown=cooldown,
     )
 
 
@@ -121,45 +133,103 @@ def _queue_password_changed_email(user: User) -> None:
 # --- Registration and email verification -------------------------------------------------------
 
 
+def _registration_latest(*, user: User) -> PendingRegistration | None:
+    """For a resent link. Its row is kept as long as that new link lives."""
+    registration = PendingRegistration.objects.filter(user=user).order_by("-created_at").first()
+    if registration is not None:
+        registration.created_at = timezone.now()
+        registration.save(update_fields=["created_at"])
+    return registration
+
+
+def _registration_record(*, user: User, password_hash: str, first_name: str, last_name: str) -> PendingRegistration:
+    cutoff = timezone.now() - timedelta(hours=settings.EMAIL_VERIFICATION_MAX_AGE_HOURS)
+    PendingRegistration.objects.filter(user=user, created_at__lte=cutoff).delete()  # their links have expired
+    return PendingRegistration.objects.create(
+        user=user, password=password_hash, first_name=first_name, last_name=last_name
+    )
+
+
 @transaction.atomic
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User | None:
     """Create an unverified account and email a verification link. For an address that already has
-    an account nothing is created and its owner gets an email instead (a new verification link, or
-    "you already have an account"), so the answer never tells a stranger the address is registered.
+    an account nothing is overwritten and the address gets an email instead: "you already have an
+    account" if verified, else a link for this registration (see user_email_verify), so the answer
+    never tells a stranger the address is registered. Every path hashes the password once and queues
+    one email (none for a disabled account), so the time taken tells nothing either.
     Returns the new user, or None when the address was taken."""
     email = normalize_email(email)
-    existing = User.objects.filter(email__iexact=email).first()
+    password_hash = make_password(password)
+    existing = User.objects.select_for_update().filter(email__iexact=email).first()
     if existing is None:
         try:
             with transaction.atomic():
-                user = User.objects.create_user(
-                    email=email, password=password, first_name=first_name, last_name=last_name
+                user = User.objects.create(
+                    email=email, password=password_hash, first_name=first_name, last_name=last_name
                 )
         except IntegrityError:  # a concurrent registration of the same address won
-            existing = User.objects.get(email__iexact=email)
+            existing = User.objects.select_for_update().get(email__iexact=email)
         else:
-            _queue_verification_email(user=user, email=email)
+            registration = _registration_record(
+                user=user, password_hash=password_hash, first_name=first_name, last_name=last_name
+            )
+            _queue_verification_email(user=user, email=email, registration=registration, cooldown=None)
             return user
     if not existing.is_active:
         return None
+    # No per-address cooldown on these emails: the register throttle bounds them, and a cooldown
+    # would swallow the real owner's link right after someone else registered their address.
     if existing.email_verified:
         _queue_email(
             to=email,
             subject=f"You already have a {settings.SHOP_NAME} account",
             template="account_exists",
             context={"first_name": existing.first_name, "email": email, "reset_url": _password_reset_url(existing)},
-            cooldown="exists",
         )
     else:
-        _queue_verification_email(user=existing, email=email)
+        registration = _registration_record(
+            user=existing, password_hash=password_hash, first_name=first_name, last_name=last_name
+        )
+        _queue_verification_email(user=existing, email=email, registration=registration, cooldown=None)
     return None
+
+
+def _registration_claim(*, user: User, registration: PendingRegistration) -> None:
+    """The mailbox owner clicked the link of `registration`: the account becomes theirs. Whatever an
+    earlier, unproven registration set goes: its password and names (replaced by this
+    registration's), opt-ins, pending changes, an unverified phone, addresses, social links, sessions."""
+    user.password = registration.password
+    user.first_name, user.last_name = registration.first_name, registration.last_name
+    user.email_verified = True
+    user.marketing_opt_in = user.sms_opt_in = False
+    user.pending_email = user.pending_phone = None
+    if not user.phone_verified:
+        user.phone = None
+    user.save(
+        update_fields=[
+            "password",
+            "first_name",
+            "last_name",
+            "email_verified",
+            "marketing_opt_in",
+            "sms_opt_in",
+            "pending_email",
+            "pending_phone",
+            "phone",
+        ]
+    )
+    Address.objects.filter(user=user).delete()
+    UserSocialAuth.objects.filter(user=user).delete()
+    PendingRegistration.objects.filter(user=user).delete()  # the other links now answer token_used
+    user_refresh_tokens_revoke(user)  # access and refresh tokens issued before this click
 
 
 @transaction.atomic
 def user_email_verify(*, token: str) -> User:
-    """Mark the address in a verification link as verified: the account's email, or its pending new
-    email, which then becomes the login email."""
-    user_id, email = email_verification_read(token)
+    """Mark the address in a verification link as verified: the account's email (a sign-up: the
+    account takes the password of the registration whose link this is, and every earlier session
+    ends), or its pending new email, which then becomes the login email."""
+    user_id, email, registration_id = email_verification_read(token)
     user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
     if user is None:
         raise VerificationTokenInvalid(attr="token")
@@ -176,15 +246,27 @@ def user_email_verify(*, token: str) -> User:
     if user.email and user.email.lower() == email:
         if user.email_verified:
             raise VerificationTokenUsed(attr="token")
+        if registration_id is not None:
+            registration = PendingRegistration.objects.filter(pk=registration_id, user=user).first()
+            if registration is None:  # pruned after its link expired
+                raise VerificationTokenInvalid(attr="token")
+            _registration_claim(user=user, registration=registration)
+            return user
+        # A link without a registration (accounts from before registrations were recorded, or made by
+        # staff) keeps the current password, unless a registration is waiting: then only its link counts.
+        if PendingRegistration.objects.filter(user=user).exists():
+            raise VerificationTokenInvalid(attr="token")
         user.email_verified = True
         user.save(update_fields=["email_verified"])
+        user_refresh_tokens_revoke(user)
         return user
     # The account's address changed after this link was sent.
     raise VerificationTokenInvalid(attr="token")
 
 
 def user_verification_resend(*, email: str) -> None:
-    """Send the link again to an unverified (or pending) address. Silent for anything else."""
+    """Send the link again to an unverified (or pending) address: for a sign-up, the link of the
+    latest registration. Silent for anything else."""
     email = normalize_email(email)
     user = (
         User.objects.filter(is_active=True)
@@ -192,8 +274,12 @@ def user_verification_resend(*, email: str) -> None:
         .order_by("-date_joined")
         .first()
     )
-    if user is not None:
-        _queue_verification_email(user=user, email=email)
+    if user is None:
+        return
+    registration = None
+    if user.email and user.email.lower() == email and not user.email_verified:
+        registration = _registration_latest(user=user)
+    _queue_verification_email(user=user, email=email, registration=registration)
 
 
 # --- Login, passwords, sessions ------------------------------------------------------------------
@@ -213,6 +299,14 @@ def auth_login(*, email: str, password: str, ip: str) -> LoginResult:
     return _login(user)
 
 
+def auth_token_refresh(*, refresh: str) -> dict[str, str]:
+    """Rotate a refresh token (exactly one of concurrent uses wins, see refresh_token_rotate); using
+    it counts as activity for the retention purge."""
+    user, tokens = refresh_token_rotate(refresh=refresh)
+    user_activity_touch(user_id=user.pk)
+    return tokens
+
+
 def user_activity_touch(*, user_id: str) -> None:
     """A refresh token was used: the customer is active, which the retention purge must know."""
     now = timezone.now()
@@ -222,11 +316,21 @@ def user_activity_touch(*, user_id: str) -> None:
 
 
 def password_reset_request(*, email: str) -> None:
-    """Email a reset link (djoser's uid + Django's token) to an active account. Silent otherwise."""
+    """Queue the reset email for any address. The same work whatever the address (one cooldown claim,
+    one queued task, no query): the worker looks the account up (password_reset_email_send), so the
+    answer's timing does not tell whether the address has an account."""
+    from .tasks import send_password_reset_email
+
     email = normalize_email(email)
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if ratelimit.auth_email_cooldown_claim(purpose="reset", email=email):
+        enqueue_on_commit(send_password_reset_email, email=email)
+
+
+def password_reset_email_send(*, email: str) -> bool:
+    """Email a reset link (djoser's uid + Django's token) to an active account. Silent otherwise."""
+    user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
     if user is None:
-        return
+        return False
     _queue_email(
         to=user.email,
         subject=f"Reset your {settings.SHOP_NAME} password",
@@ -236,8 +340,8 @@ def password_reset_request(*, email: str) -> None:
             "reset_url": _password_reset_url(user),
             "expires_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
         },
-        cooldown="reset",
     )
+    return True
 
 
 @transaction.atomic
@@ -558,10 +662,15 @@ def user_delete_self(*, user: User, password: str | None = None, code: str | Non
 def user_anonymize(*, user: User, reason: str = "") -> User:
     """Erase the personal data of an account and deactivate it. The row stays, so what other apps
     keep for the law (orders, invoices) still points at it; apps scrub their own copies through
-    anonymizers registered in account.gdpr. Safe to run twice."""
+    anonymizers registered in account.gdpr. Safe to run twice. Refused (AccountHasOpenOrders from
+    the orders app's erasure check) while an order still needs the personal data."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.anonymized_at is not None:
         return user
+    # Under the row lock: a checkout locks this row too, so no order can open between the check
+    # and the erasure (orders.services.order_place).
+    for _name, check in gdpr.erasure_checks():
+        check(user)
     for _name, anonymizer in gdpr.anonymizers():
         anonymizer(user)
     phones = {phone for phone in (user.phone, user.pending_phone) if phone}
@@ -570,6 +679,7 @@ def user_anonymize(*, user: User, reason: str = "") -> User:
     PhoneOtp.objects.filter(Q(user=user) | Q(phone__in=phones)).delete()
     Address.objects.filter(user=user).delete()
     UserSocialAuth.objects.filter(user=user).delete()
+    PendingRegistration.objects.filter(user=user).delete()  # names and password hashes
     user_refresh_tokens_revoke(user)
     user.email = user.pending_email = user.phone = user.pending_phone = None
     user.email_verified = user.phone_verified = False
@@ -586,7 +696,9 @@ def user_anonymize(*, user: User, reason: str = "") -> User:
 def users_purge_inactive(*, dry_run: bool = False, now: datetime | None = None) -> list[User]:
     """Anonymise customers inactive for PERSONAL_DATA_RETENTION_DAYS (no login since then, or never
     logged in and joined before then). Staff are never purged. Each account is its own
-    transaction, so one failure does not hold back the rest. Returns the accounts concerned."""
+    transaction, so one failure does not hold back the rest; an account with open orders is skipped
+    (logged) until a later run finds them closed. Returns the accounts anonymised (the dry run: the
+    candidates)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
     candidates = list(selectors.users_inactive_since(cutoff=cutoff))
     if dry_run:
@@ -595,6 +707,9 @@ def users_purge_inactive(*, dry_run: bool = False, now: datetime | None = None) 
     for user in candidates:
         try:
             purged.append(user_anonymize(user=user, reason="retention period over"))
+        except AccountHasOpenOrders as refused:
+            # Tried again on the next run: the account stays inactive, and the order will close.
+            logger.info("Account %s not anonymised: %s", user.pk, refused.detail)
         except Exception:
             logger.exception("Could not anonymise account %s", user.pk)
     return purged

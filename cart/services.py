@@ -26,6 +26,7 @@ from shipping.models import ShippingMethod
 from shipping.selectors import shipping_method_serves
 from shop.errors import InsufficientStock
 from shop.models import ProductVariant
+from shop.selectors import product_sellable_annotation
 
 from .errors import (
     CartLineNotFound,
@@ -127,10 +128,15 @@ def cart_merge_anonymous(*, user, anonymous_cart_id: uuid.UUID) -> Cart | None:
     target = Cart.objects.select_for_update().get(pk=target.pk)
     limit = settings.CART_MAX_LINE_QUANTITY
     held = {line.variant_id: line for line in CartLine.objects.filter(cart=target)}
-    incoming = CartLine.objects.filter(cart=anonymous).select_related("variant__product").order_by("created_at", "id")
+    incoming = (
+        CartLine.objects.filter(cart=anonymous)
+        .select_related("variant__product")
+        .annotate(product_sellable=product_sellable_annotation(prefix="variant__product__"))
+        .order_by("created_at", "id")
+    )
     for line in incoming:
         variant = line.variant
-        if not (variant.is_active and variant.product.is_active) or variant.currency != target.currency:
+        if not (variant.is_active and line.product_sellable) or variant.currency != target.currency:
             continue
         ceiling = min(variant.available_quantity, limit)
         existing = held.get(variant.pk)
@@ -184,10 +190,15 @@ def cart_item_add(*, cart: Cart | None, user=None, variant_id: int, quantity: in
     Without a cart, one is created for `user` (or an anonymous one)."""
     if quantity < 1:
         raise InvalidQuantity()
-    variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
+    variant = (
+        ProductVariant.objects.select_related("product")
+        .annotate(product_sellable=product_sellable_annotation(prefix="product__"))
+        .filter(pk=variant_id)
+        .first()
+    )
     if variant is None:
         raise VariantNotFound()
-    if not (variant.is_active and variant.product.is_active):
+    if not (variant.is_active and variant.product_sellable):
         raise VariantUnavailable()
     locked = _lock(_cart_or_new(cart, user))
     if variant.currency != locked.currency:
@@ -207,7 +218,12 @@ def cart_item_add(*, cart: Cart | None, user=None, variant_id: int, quantity: in
 
 
 def _line_of(cart: Cart, line_id) -> CartLine:
-    line = CartLine.objects.select_related("variant__product").filter(cart=cart, pk=line_id).first()
+    line = (
+        CartLine.objects.select_related("variant__product")
+        .annotate(product_sellable=product_sellable_annotation(prefix="variant__product__"))
+        .filter(cart=cart, pk=line_id)
+        .first()
+    )
     if line is None:
         raise CartLineNotFound()
     return line
@@ -221,7 +237,7 @@ def cart_item_update(*, cart: Cart, line_id: uuid.UUID, quantity: int) -> CartLi
     line = _line_of(locked, line_id)
     if quantity < 1:
         raise InvalidQuantity()
-    if not (line.variant.is_active and line.variant.product.is_active):
+    if not (line.variant.is_active and line.product_sellable):
         raise VariantUnavailable()
     _check_quantity(quantity=quantity, variant=line.variant)
     line.quantity = quantity

@@ -7,6 +7,10 @@ because a close before accept reaches browsers as a bare HTTP 403 without any co
 4404 no such conversation for this user, unknown path, or the `support_chat` flag is off.
 An admitted socket lives no longer than the access token that opened it: at the token's expiry
 the client gets a `token_expired` error frame and a 4401 close, and reconnects with a fresh token.
+Nor does it outlive the rights it was admitted with: when the account is deactivated or its
+sessions are ended (`session_ended`, 4401), or a socket that acts as an agent loses staff rights
+(`rights_revoked`, 4403). Pushed through the user's group (chat/receivers.py) to idle sockets, and
+re-read from the database on each frame that acts as an agent.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ async def _cache_call(function, **kwargs) -> None:
 
 class _ChatSocket(AsyncWebsocketConsumer):
     token_watch: asyncio.Task | None = None
+    user_group: str | None = None
     # Set once the server has decided to close: nothing more is sent (a send after the close frame
     # would raise in the server and kill the consumer before its clean-up).
     closing = False
@@ -61,22 +66,87 @@ class _ChatSocket(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def admit(self) -> None:
-        """Accept the handshake and start watching the token's expiry."""
+        """Join the user's group, accept the handshake and start watching the token's expiry."""
+        # The session the token belongs to (the authentication checked that they match).
+        self.session_version = getattr(self.user, "session_version", 0)
+        self.user_group = events.user_group(self.user.pk)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         expires_at = self.scope.get("token_expires_at")
         if expires_at is not None:
             self.token_watch = asyncio.create_task(self._close_when_token_expires(expires_at))
 
+    async def leave_user_group(self) -> None:
+        if self.user_group is None:
+            return
+        group, self.user_group = self.user_group, None
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception:
+            logger.warning("chat: group_discard failed", exc_info=True, extra={"group": group})
+
+    async def end(self, *, code: int, error_code: str, detail: str) -> None:
+        """Tell the client why, leave every group and presence, and close with `code`."""
+        if self.closing:
+            return
+        await self.send_error(error_code, detail)
+        self.closing = True
+        # Leave now, not at the client's close handshake: events still queued here are dropped.
+        await self.disconnect(code)
+        await self.close(code=code)
+
     async def _close_when_token_expires(self, expires_at: float) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
         try:
-            await self.send_error("token_expired", "The access token expired; reconnect with a fresh one.")
-            self.closing = True
-            # Leave the groups and presence now: events still queued for this socket are dropped.
-            await self.disconnect(CLOSE_UNAUTHENTICATED)
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.end(
+                code=CLOSE_UNAUTHENTICATED,
+                error_code="token_expired",
+                detail="The access token expired; reconnect with a fresh one.",
+            )
         except Exception:
             logger.exception("chat: closing a socket whose token expired failed")
+
+    def acts_as_agent(self) -> bool:
+        """Whether this socket relies on staff rights (the support feed, an agent in a room)."""
+        return False
+
+    async def end_unless_access_holds(self, *, active: bool, is_staff: bool, session_version: int | None) -> bool:
+        """Compare the account's current state with what the socket was admitted with; close the
+        socket (and answer False) when it no longer holds."""
+        if not active or session_version != self.session_version:
+            await self.end(
+                code=CLOSE_UNAUTHENTICATED,
+                error_code="session_ended",
+                detail="This account was deactivated or signed out; sign in again.",
+            )
+            return False
+        if self.acts_as_agent() and not is_staff:
+            await self.end(code=CLOSE_FORBIDDEN, error_code="rights_revoked", detail="Your staff rights were removed.")
+            return False
+        return True
+
+    async def agent_rights_hold(self) -> bool:
+        """Re-read the account before a frame that acts as an agent: one small query, and only for
+        frames that already passed their rate limit, so a stale socket cannot act with rights the
+        account has lost (also when the change sent no signal)."""
+        if not self.acts_as_agent():
+            return True
+        try:
+            rights = await database_sync_to_async(selectors.user_socket_rights)(user_id=self.user.pk)
+        except Exception:  # refuse this frame, keep the socket: the next one checks again
+            logger.exception("chat: reading the agent's rights failed", extra={"user_id": str(self.user.pk)})
+            await self.send_error("server_error", "The frame could not be processed; try again.")
+            return False
+        is_staff, session_version = rights if rights is not None else (False, None)
+        return await self.end_unless_access_holds(
+            active=rights is not None, is_staff=is_staff, session_version=session_version
+        )
+
+    async def chat_access(self, event: dict[str, Any]) -> None:
+        # Pushed by chat/receivers.py after the account changed.
+        await self.end_unless_access_holds(
+            active=event["active"], is_staff=event["is_staff"], session_version=event["session_version"]
+        )
 
     async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
         if not self.closing:
@@ -111,6 +181,7 @@ class ConversationConsumer(_ChatSocket):
 
     conversation_id: UUID | None = None
     room: str | None = None
+    role: str | None = None
 
     async def connect(self) -> None:
         if not await self.admit_user():
@@ -137,7 +208,11 @@ class ConversationConsumer(_ChatSocket):
         await _cache_call(presence_join, conversation_id=self.conversation_id, user_id=self.user.pk)
         await self.admit()
 
+    def acts_as_agent(self) -> bool:
+        return self.role == Message.SenderRole.AGENT
+
     async def disconnect(self, code: int) -> None:
+        await self.leave_user_group()
         if self.room is None:
             return
         room, self.room = self.room, None
@@ -196,7 +271,7 @@ class ConversationConsumer(_ChatSocket):
         if not isinstance(body, str):
             await self.send_error("invalid_frame", '"body" must be a string.')
             return
-        if not await self._within_rate_limit():
+        if not await self._within_rate_limit() or not await self.agent_rights_hold():
             return
         # Stored (and committed) by the service first; the broadcast, echo included, follows.
         await self._call_service(
@@ -209,7 +284,7 @@ class ConversationConsumer(_ChatSocket):
         except ValueError:
             await self.send_error("invalid_frame", '"message_id" must be a message id.')
             return
-        if not await self._within_rate_limit():
+        if not await self._within_rate_limit() or not await self.agent_rights_hold():
             return
         await self._call_service(
             services.messages_mark_read,
@@ -224,6 +299,8 @@ class ConversationConsumer(_ChatSocket):
         if now - self.last_typing_at < settings.CHAT_TYPING_MIN_INTERVAL_SECONDS:
             return
         self.last_typing_at = now
+        if not await self.agent_rights_hold():  # at most once per interval, like the relay
+            return
         name = (
             events.agent_display_name(self.user)
             if self.role == Message.SenderRole.AGENT
@@ -271,7 +348,11 @@ class SupportFeedConsumer(_ChatSocket):
         self.joined = True
         await self.admit()
 
+    def acts_as_agent(self) -> bool:
+        return True
+
     async def disconnect(self, code: int) -> None:
+        await self.leave_user_group()
         if self.joined:
             self.joined = False
             await self.channel_layer.group_discard(events.SUPPORT_GROUP, self.channel_name)

@@ -26,6 +26,11 @@ def conversation_group(conversation_id: UUID | str) -> str:
     return f"chat.conversation.{UUID(str(conversation_id)).hex}"
 
 
+def user_group(user_id: UUID | str) -> str:
+    """Every chat socket of one user, so a change to their account can reach the open ones."""
+    return f"chat.user.{UUID(str(user_id)).hex}"
+
+
 def iso(value: datetime | None) -> str | None:
     """DRF's rendering of datetimes (ISO 8601, `Z` for UTC), so socket and REST payloads match."""
     if value is None:
@@ -115,3 +120,13 @@ def publish_read(*, conversation_id: UUID, reader_id: UUID, reader_role: str, me
         "read_at": iso(read_at),
     }
     publish(conversation_group(conversation_id), event)
+
+
+def publish_user_access(*, user_id: UUID, rights: tuple[bool, int] | None) -> None:
+    """The account's current rights (`chat.selectors.user_socket_rights`) to its open sockets; each
+    socket compares them with what it was admitted with and closes itself if they no longer hold."""
+    is_staff, session_version = rights if rights is not None else (False, None)
+    publish(
+        user_group(user_id),
+        {"type": "chat.access", "active": rights is not None, "is_staff": is_staff, "session_version": session_version},
+    )

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from .models import Conversation, Message
+
+
+def user_socket_rights(*, user_id: UUID) -> tuple[bool, int] | None:
+    """`(is_staff, session_version)` of an active account, None for an inactive or deleted one. One
+    primary-key query on two columns: cheap enough for every websocket frame that acts as an agent."""
+    return (
+        get_user_model().objects.filter(pk=user_id, is_active=True).values_list("is_staff", "session_version").first()
+    )
 
 
 def conversations_visible_to(*, viewer) -> QuerySet[Conversation]:

@@ -8,6 +8,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Celery autodiscovers only `<app>.tasks`; the outbox tasks and the task conventions
         # (request-id signals) live in their own modules and are loaded here.
-        from . import jobs, outbox, outbox_tasks  # noqa: F401
+        from . import checks, jobs, outbox, outbox_tasks  # noqa: F401
 
         outbox.outbox_handler_register(topic=jobs.CELERY_TASK_TOPIC, handler=jobs.celery_task_resend)

@@ -1,24 +1,28 @@
 """One error type for the domain, one exception handler for the API.
 
-Services raise `DomainError` subclasses (plain Python, no DRF); the handler below turns them, and
+Services raise `DomainError` subclasses, which are plain Python (statuses from `http.HTTPStatus`), so
+services never import DRF. The handler below is the one place that knows DRF: it turns them, and
 every other exception, into SPEC.md's shape:
 `{"type": "validation_error" | "client_error" | "server_error", "errors": [{"code", "detail", "attr"}]}`.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from drf_standardized_errors import handler
-from rest_framework import exceptions, status
+from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
 
 
 class DomainError(Exception):
     """A business rule said no. `code` is a stable snake_case string clients may switch on."""
 
-    status_code: int = status.HTTP_400_BAD_REQUEST
+    status_code: int = HTTPStatus.BAD_REQUEST
     code: str = "invalid"
     detail: str = "The request could not be processed."
 
@@ -41,13 +45,13 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    status_code = status.HTTP_404_NOT_FOUND
+    status_code = HTTPStatus.NOT_FOUND
     code = "not_found"
     detail = "Not found."
 
 
 class Conflict(DomainError):
-    status_code = status.HTTP_409_CONFLICT
+    status_code = HTTPStatus.CONFLICT
     code = "conflict"
 
 
@@ -57,13 +61,13 @@ class InvalidTransition(Conflict):
 
 
 class ServiceUnavailable(DomainError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
     code = "service_unavailable"
     detail = "A service this request needs is unavailable."
 
 
 class BadGateway(DomainError):
-    status_code = status.HTTP_502_BAD_GATEWAY
+    status_code = HTTPStatus.BAD_GATEWAY
     code = "bad_gateway"
     detail = "An upstream provider failed."
 
@@ -84,6 +88,13 @@ class ExceptionHandler(handler.ExceptionHandler):
             return DomainAPIException(exc)
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(detail=get_error_detail(exc))
+        if isinstance(exc, DataError) and "NUL (0x00)" in str(exc):
+            # PostgreSQL text cannot hold NUL. DRF's CharField refuses it, but lookups (a slug in a
+            # related field, an id in the URL) reach the driver with it, which refuses before
+            # sending anything: the client's input is wrong, the transaction is still usable.
+            return exceptions.ValidationError(
+                detail=[ErrorDetail("Null characters are not allowed.", code="null_characters_not_allowed")]
+            )
         return super().convert_known_exceptions(exc)
 
     def format_exception(self, exc: exceptions.APIException) -> dict:

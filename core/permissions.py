@@ -1,4 +1,4 @@
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 
 
 class IsStaff(BasePermission):
@@ -7,12 +7,3 @@ class IsStaff(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.is_active and user.is_staff)
-
-
-class IsStaffOrReadOnly(BasePermission):
-    """Anyone may read; only staff may write."""
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        return IsStaff().has_permission(request, view)

@@ -24,7 +24,3 @@ class OwnedQuerysetMixin:
 
 class OwnedModelViewSet(OwnedQuerysetMixin, viewsets.ModelViewSet):
     pass
-
-
-class OwnedReadOnlyViewSet(OwnedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
-    pass

@@ -14,10 +14,12 @@ from django.contrib.auth.models import AnonymousUser
 @database_sync_to_async
 def _user_for_token(raw_token: str) -> tuple[Any, int | None]:
     """The token's user and expiry, or AnonymousUser for a token that does not authenticate."""
+    from rest_framework.settings import api_settings
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
-    auth = JWTAuthentication()
+    # The REST API's own class (a subclass of simplejwt's), so a session ended there ends here too.
+    auth = next(cls for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES if issubclass(cls, JWTAuthentication))()
     try:
         validated = auth.get_validated_token(raw_token)
         return auth.get_user(validated), validated.get("exp")

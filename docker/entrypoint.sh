@@ -1,10 +1,11 @@
 #!/bin/sh
 # One image, several roles. The first argument picks what this container runs:
 #
-#   web       uvicorn serving ecommerce_api.asgi:application (HTTP + websockets) on port 8000
+#   web       the security checks, then uvicorn serving ecommerce_api.asgi:application (HTTP +
+#             websockets) on port 8000
 #   worker    celery worker consuming CELERY_WORKER_QUEUES
 #   beat      celery beat (run exactly one)
-#   migrate   apply database migrations, then exit (the Helm hook Job, `docker compose run`)
+#   migrate   the security checks, then database migrations, then exit (the Helm hook Job)
 #   release   deployment checks, migrations and collectstatic into STATIC_ROOT, then exit
 #             (docker-compose's one-shot service: nginx serves static files from that volume)
 #   manage    any manage.py command: `manage createsuperuser`
@@ -22,7 +23,9 @@ fi
 
 WEB_PORT=8000
 WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
-FORWARDED_ALLOW_IPS="${FORWARDED_ALLOW_IPS:-*}"
+# Proxies whose X-Forwarded-For / -Proto uvicorn honours: the same list the app uses
+# (core/net.py). Empty = none, so a client cannot choose its own address.
+TRUSTED_PROXIES=$(printf '%s' "${TRUSTED_PROXIES:-}" | tr -d ' ')
 CELERY_WORKER_QUEUES="${CELERY_WORKER_QUEUES:-default,email,sms,erp}"
 CELERY_WORKER_CONCURRENCY="${CELERY_WORKER_CONCURRENCY:-4}"
 LOG_LEVEL="${LOG_LEVEL:-INFO}"
@@ -41,6 +44,12 @@ step() {
   fi
 }
 
+# An unsafe configuration (core/checks.py: the dummy payment gateway, a placeholder secret key,
+# a malformed TRUSTED_PROXIES) stops the role here, before it serves or migrates anything.
+security_checks() {
+  step python manage.py check --deploy --tag security --fail-level ERROR
+}
+
 # Replaces this shell, so the server is the process that receives SIGTERM from tini.
 run() {
   if dry_run; then
@@ -54,13 +63,19 @@ case "$role" in
   web)
     # Lifespan off: Channels' router has no lifespan handler. Keep-alive outlives nginx's
     # upstream keepalive (60 s), so the proxy never reuses a connection uvicorn just closed.
-    # Access lines come from nginx or the ingress (with the request id); the app logs JSON.
+    # Access lines come from nginx or the ingress (path only, no query string: websocket and order
+    # tokens travel there); uvicorn's own access log would print the query string, so it is off.
+    security_checks
+    if [ -n "$TRUSTED_PROXIES" ]; then
+      set -- --proxy-headers --forwarded-allow-ips "$TRUSTED_PROXIES" "$@"
+    else
+      set -- --no-proxy-headers "$@"
+    fi
     run uvicorn ecommerce_api.asgi:application \
       --host 0.0.0.0 --port "$WEB_PORT" \
       --workers "$WEB_CONCURRENCY" \
       --ws websockets-sansio \
       --lifespan off \
-      --proxy-headers --forwarded-allow-ips "$FORWARDED_ALLOW_IPS" \
       --timeout-keep-alive 75 \
       --timeout-graceful-shutdown 25 \
       --no-server-header --no-access-log \
@@ -84,6 +99,7 @@ case "$role" in
       "$@"
     ;;
   migrate)
+    security_checks
     run python manage.py migrate --noinput "$@"
     ;;
   release)

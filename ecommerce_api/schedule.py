@@ -24,6 +24,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "account.tasks.delete_expired_otp_codes",
         "schedule": crontab(minute=23),
     },
+    # account: brute-force counters (failed logins, lockouts, OTP requests) whose window has ended.
+    "account-delete-expired-auth-counters": {
+        "task": "account.tasks.delete_expired_auth_counters",
+        "schedule": crontab(minute=29),
+    },
     # erp: stock counts the ERP changed since the last complete pull (docs/ERP.md).
     "erp-inventory-pull": {
         "task": "erp.tasks.erp_inventory_pull",

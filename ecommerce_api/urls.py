@@ -24,7 +24,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    # django-prometheus' export behind METRICS_TOKEN (core.views.metrics), same route name.
+    path("metrics", views.metrics, name="prometheus-django-metrics"),
     *docs_urlpatterns,
     path("api/v1/", include("ecommerce_api.api_urls")),
     # Any other /api/ path is a 404 in the error shape, whatever the method.

@@ -50,7 +50,12 @@ class ShipForm(forms.Form):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "email", "status", "total", "currency", "amount_refunded", "created_at", "paid_at"]
-    list_filter = ["status", ("created_at", admin.DateFieldListFilter), ("paid_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        "dispute_status",
+        ("created_at", admin.DateFieldListFilter),
+        ("paid_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["number", "email", "user__email"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
@@ -71,6 +76,8 @@ class OrderAdmin(admin.ModelAdmin):
                     "total",
                     "amount_paid",
                     "amount_refunded",
+                    "amount_refund_pending",
+                    "dispute_status",
                     "payment_reference",
                     "coupon_code",
                 ]

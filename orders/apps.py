@@ -6,9 +6,10 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         # Account only knows the registry; the orders app plugs its export and erasure into it.
-        from account.gdpr import register_anonymizer, register_exporter
+        from account.gdpr import register_anonymizer, register_erasure_check, register_exporter
 
-        from .gdpr import orders_anonymize_for_user, orders_export_for_user
+        from .gdpr import orders_anonymize_for_user, orders_erasure_check, orders_export_for_user
 
         register_exporter("orders", orders_export_for_user)
         register_anonymizer("orders", orders_anonymize_for_user)
+        register_erasure_check("orders", orders_erasure_check)

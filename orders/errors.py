@@ -41,3 +41,8 @@ class RefundTooLarge(Conflict):
 class CancelNotAllowed(Conflict):
     code = "cancel_not_allowed"
     detail = "Only staff can cancel an order that has been paid."
+
+
+class RefundPending(Conflict):
+    code = "refund_pending"
+    detail = "A refund of this order is still pending at the payment provider; it cannot ship until it settles."

@@ -6,6 +6,12 @@ email, and in both address snapshots everything but `country`, `region` and `cit
 charged depends on (tax rates are per country and region) and which reporting by area needs. Free
 text the customer typed on an order (the cancellation reason and its timeline note) is cleared too.
 Lines, amounts, the shipping method and the tracking data stay as they were.
+
+An open order (waiting for payment, paid or shipped: `OPEN_STATUSES`) still needs its address and
+email, so `orders_erasure_check` refuses the erasure while the account has one. Should an erased
+account own an open order all the same (data fixed by hand, say), the anonymizer leaves that order
+alone and `order_scrub_if_owner_erased` scrubs it when it closes (called by the one status writer,
+orders.services._transition).
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
+from account.errors import AccountHasOpenOrders
 from account.gdpr import export_json_safe
 from account.models import User
 from core.models import IdempotencyKey
 
 from .models import Order, OrderEvent
+from .state import OPEN_STATUSES
 
 # Address snapshot keys an anonymised order keeps; every other key is blanked.
 ADDRESS_KEYS_KEPT = frozenset({"country", "region", "city"})
@@ -89,17 +97,23 @@ def _address_scrubbed(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {key: value if key in ADDRESS_KEYS_KEPT else "" for key, value in snapshot.items()}
 
 
-@transaction.atomic
-def orders_anonymize_for_user(user: User) -> None:
-    """Scrub the personal copies on the user's orders and keep the orders. Safe to run twice."""
+def orders_erasure_check(user: User) -> None:
+    """Refuse to erase an account while one of its orders is open: it may still be paid, shipped to
+    its address or refunded to its customer."""
+    open_orders = Order.objects.filter(user=user, status__in=OPEN_STATUSES).count()
+    if open_orders:
+        raise AccountHasOpenOrders(open_orders=open_orders)
+
+
+def _orders_scrub(orders: QuerySet[Order], *, customer_id: Any) -> None:
     # Snapshots are written only at checkout (status changes update other columns), so no lock
     # is needed to rewrite them.
     orders = list(
-        Order.objects.filter(user=user)
-        .only("pk", "email", "shipping_address", "billing_address", "cancellation_reason")
-        .order_by("pk")
+        orders.only("pk", "email", "shipping_address", "billing_address", "cancellation_reason").order_by("pk")
     )
-    customer_cancellations = OrderEvent.objects.filter(order__user=user, actor=user, kind=OrderEvent.Kind.CANCELLED)
+    customer_cancellations = OrderEvent.objects.filter(
+        order__in=[order.pk for order in orders], actor_id=customer_id, kind=OrderEvent.Kind.CANCELLED
+    )
     cancelled_by_customer = set(customer_cancellations.values_list("order_id", flat=True))
     for order in orders:
         order.email = ""
@@ -111,4 +125,22 @@ def orders_anonymize_for_user(user: User) -> None:
         orders, ["email", "shipping_address", "billing_address", "cancellation_reason"], batch_size=500
     )
     customer_cancellations.exclude(note="").update(note="")
+
+
+@transaction.atomic
+def orders_anonymize_for_user(user: User) -> None:
+    """Scrub the personal copies on the user's closed orders and keep the orders; an open one keeps
+    what it still needs until it closes. Safe to run twice."""
+    _orders_scrub(Order.objects.filter(user=user).exclude(status__in=OPEN_STATUSES), customer_id=user.pk)
     IdempotencyKey.objects.filter(user=user, scope=CHECKOUT_IDEMPOTENCY_SCOPE).delete()
+
+
+def order_scrub_if_owner_erased(order: Order) -> None:
+    """An order just closed (delivered, cancelled or refunded): if its customer's account was erased
+    meanwhile, scrub it now, as the erasure did for the orders already closed. Refreshes `order`."""
+    if order.status in OPEN_STATUSES or order.user_id is None:
+        return
+    if not User.objects.filter(pk=order.user_id, anonymized_at__isnull=False).exists():
+        return
+    _orders_scrub(Order.objects.filter(pk=order.pk), customer_id=order.user_id)
+    order.refresh_from_db(fields=["email", "shipping_address", "billing_address", "cancellation_reason"])

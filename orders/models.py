@@ -45,6 +45,12 @@ class Order(UUIDModel):
     amount_paid = models.DecimalField(**MONEY, default=Decimal("0"))
     amount_refunded = models.DecimalField(**MONEY, default=Decimal("0"))
     payment_reference = models.CharField(max_length=100, blank=True, help_text="The payment that paid the order.")
+    # Refunds of the paying payment sent to the provider and not yet confirmed (kept by the payment
+    # app under the order lock); while above zero the order cannot ship.
+    amount_refund_pending = models.DecimalField(**MONEY, default=Decimal("0"))
+    dispute_status = models.CharField(
+        max_length=30, blank=True, help_text="The provider's status of the latest dispute (chargeback), if any."
+    )
 
     coupon = models.ForeignKey("coupons.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     coupon_code = models.CharField(max_length=64, blank=True)
@@ -88,6 +94,9 @@ class Order(UUIDModel):
                 condition=Q(amount_refunded__gte=0) & Q(amount_refunded__lte=F("amount_paid")),
                 name="orders_order_refunds_within_paid",
             ),
+            models.CheckConstraint(
+                condition=Q(amount_refund_pending__gte=0), name="orders_order_refund_pending_non_negative"
+            ),
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="orders_order_status_known"),
         ]
 
@@ -97,6 +106,10 @@ class Order(UUIDModel):
     @property
     def refundable_amount(self) -> Decimal:
         return self.amount_paid - self.amount_refunded
+
+    @property
+    def refund_pending(self) -> bool:
+        return self.amount_refund_pending > 0
 
 
 class OrderLine(models.Model):
@@ -134,12 +147,15 @@ class OrderEvent(models.Model):
 
     class Kind(models.TextChoices):
         PLACED = "placed", "Placed"
+        PAYMENT_PROCESSING = "payment_processing", "Payment processing"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
         PAID = "paid", "Paid"
         SHIPPED = "shipped", "Shipped"
         DELIVERED = "delivered", "Delivered"
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
         NOTE = "note", "Note"
+        DISPUTE = "dispute", "Dispute"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

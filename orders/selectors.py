@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from account.models import User
-
 from .models import Order, OrderEvent
 
 
 def order_queryset() -> QuerySet[Order]:
     """Orders with their lines (one extra query for any number of orders)."""
     return Order.objects.prefetch_related("lines").order_by("-created_at", "-id")
-
-
-def order_list_for_user(*, user: User) -> QuerySet[Order]:
-    return order_queryset().filter(user=user)
 
 
 def order_events(*, order: Order) -> QuerySet[OrderEvent]:

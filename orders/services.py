@@ -1,10 +1,13 @@
 """Writes of the orders app: checkout, every change of status, and what each change does to stock,
 coupons and the customer.
 
-Lock order (the same everywhere, so concurrent work queues instead of deadlocking):
-cart row -> product variants by ascending pk -> coupon row (inside coupons.services) -> order row.
-The payment app locks an order row before its payment rows (payment.services._lock_payment) and
-then calls in here, where locking the order again is free: order -> payment, never the reverse.
+Lock order (the same everywhere, so concurrent work queues instead of deadlocking): one owning row
+first, then product variants by ascending pk (shop.stock), then the coupon row (coupons.services).
+The owning row is the cart at checkout (after the customer's row, which an account erasure locks
+too; the new order row is only inserted, so nobody waits on it) and the order row for every later
+change (cancel, expiry, shipment, refund). The payment app locks an order row before its payment
+rows (payment.services._lock_payment) and then calls in here, where locking the order again is
+free: order -> payment, never the reverse.
 No function here holds a lock while money moves (payment_port calls happen outside any transaction
 of ours).
 """
@@ -25,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from account.errors import AccountDisabled
 from account.models import Address, User
 from cart.models import Cart, CartLine
 from cart.pricing import price_cart
@@ -36,6 +40,7 @@ from coupons.errors import coupon_error_for
 from coupons.services import coupon_redeem, coupon_release
 from shipping.models import ShippingMethod
 from shop import stock
+from shop.selectors import product_sellable_annotation
 
 from .errors import (
     AddressNotFound,
@@ -43,20 +48,30 @@ from .errors import (
     CartEmpty,
     CurrencyMismatch,
     OrderNotFound,
+    RefundPending,
     RefundTooLarge,
     ShippingMethodUnavailable,
     TotalMismatch,
 )
+from .gdpr import order_scrub_if_owner_erased
 from .models import ActorRole, Order, OrderEvent, OrderLine
 from .notifications import order_event_notify_on_commit
 from .payment_port import payment_port
-from .state import HOLDS_ALLOCATION, REFUNDABLE_STATUSES, OrderStatus, ensure_transition
+from .state import (
+    AWAITING_PAYMENT,
+    HOLDS_ALLOCATION,
+    OPEN_STATUSES,
+    REFUNDABLE_STATUSES,
+    OrderStatus,
+    ensure_transition,
+)
 
 # Crockford's base32 without I, L, O, U: readable over the phone, no accidental words.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 EVENT_KIND_FOR_STATUS = {
     OrderStatus.PENDING_PAYMENT: OrderEvent.Kind.PLACED,
+    OrderStatus.PAYMENT_PROCESSING: OrderEvent.Kind.PAYMENT_PROCESSING,
     OrderStatus.PAID: OrderEvent.Kind.PAID,
     OrderStatus.SHIPPED: OrderEvent.Kind.SHIPPED,
     OrderStatus.DELIVERED: OrderEvent.Kind.DELIVERED,
@@ -117,9 +132,11 @@ def _transition(
     actor_role: str | None = None,
     note: str = "",
     amount: Decimal | None = None,
+    kind: str | None = None,
     **fields: Any,
 ) -> OrderEvent:
-    """Move a locked order to `to`, write its fields and the event. The only status writer."""
+    """Move a locked order to `to`, write its fields and the event (of `kind`, by default the one
+    of the new status). The only status writer."""
     ensure_transition(order.status, to)
     previous = order.status
     now = timezone.now()
@@ -131,15 +148,18 @@ def _transition(
     order.updated_at = now
     for name, value in fields.items():
         setattr(order, name, value)
-    return _event_write(
+    event = _event_write(
         order,
-        kind=EVENT_KIND_FOR_STATUS[to],
+        kind=kind or EVENT_KIND_FOR_STATUS[to],
         from_status=previous,
         actor=actor,
         actor_role=actor_role,
         note=note,
         amount=amount,
     )
+    if previous in OPEN_STATUSES and to not in OPEN_STATUSES:
+        order_scrub_if_owner_erased(order)  # an erasure left this order's copies while it was open
+    return event
 
 
 def _held_quantities(order: Order) -> dict[int, int]:
@@ -237,15 +257,20 @@ def order_place(
 ) -> Order:
     """Turn the caller's cart into an order waiting for payment, all or nothing.
 
-    Locks, in the shop's one order: the cart row, then its variants by ascending pk (one query),
-    then the coupon row (coupon_redeem). Stock is held by one guarded UPDATE and the coupon use
+    Locks, in the shop's one order: the customer's row, the cart row, then its variants by ascending
+    pk (one query), then the coupon row (coupon_redeem). Stock is held by one guarded UPDATE and the coupon use
     counted under its lock, so neither can be oversold; the cost in queries does not depend on the
     number of lines. Any refusal raises and the transaction leaves nothing behind."""
+    # The customer's row before the cart: an erasure holds it while it checks for open orders
+    # (account.services.user_anonymize), so a checkout lands before it (and it is refused) or after.
+    if User.objects.select_for_update(no_key=True).filter(pk=user.pk, is_active=True).values("pk").first() is None:
+        raise AccountDisabled()
     cart = Cart.objects.select_for_update(of=("self",)).select_related("coupon").filter(user=user).first()
     lines = (
         list(
             CartLine.objects.filter(cart=cart)
             .select_related("variant__product__category")
+            .annotate(product_sellable=product_sellable_annotation(prefix="variant__product__"))
             .select_for_update(of=("variant",))
             .order_by("variant_id")
         )
@@ -288,8 +313,9 @@ def order_place(
 
     variants = {line.variant_id: line.variant for line in lines}
     for line in lines:
-        if not line.variant.product.is_active:
-            variants.pop(line.variant_id)  # an unpublished product counts as out of stock
+        if not line.product_sellable:
+            # Hidden from customers (the product, its category or an ancestor is inactive): out of stock.
+            variants.pop(line.variant_id, None)
     stock.stock_allocate(
         quantities=stock.quantities_by_variant((line.variant_id, line.quantity) for line in lines),
         variants=variants,
@@ -355,6 +381,12 @@ def order_cancel(*, order_id: UUID | str, actor: User | None, reason: str = "") 
         if order.status == OrderStatus.PENDING_PAYMENT:
             _cancel_unpaid(order, actor=actor, actor_role=actor_role_of(actor), reason=reason or "Cancelled.")
             return order
+        if order.status == OrderStatus.PAYMENT_PROCESSING:
+            # The money is on its way: only staff may give up on it (a late success is refunded).
+            if actor is not None and not actor.is_staff:
+                raise CancelNotAllowed("The payment of this order is being processed; only staff can cancel it now.")
+            _cancel_unpaid(order, actor=actor, actor_role=actor_role_of(actor), reason=reason or "Cancelled.")
+            return order
         ensure_transition(order.status, OrderStatus.CANCELLED)
         if actor is not None and not actor.is_staff:
             raise CancelNotAllowed()
@@ -408,8 +440,13 @@ def _payment_port_order_closed(order_id: UUID) -> None:
 def order_ship(
     *, order_id: UUID | str, actor: User | None, carrier: str, tracking_number: str, tracking_url: str = ""
 ) -> Order:
-    """Staff hand the parcel to the carrier: the stock held by the order leaves the warehouse."""
+    """Staff hand the parcel to the carrier: the stock held by the order leaves the warehouse. Not
+    while a refund is pending (a cancellation's refund, or a partial one): the goods would leave
+    while the money goes back."""
     order = _lock_order(order_id)
+    ensure_transition(order.status, OrderStatus.SHIPPED)
+    if order.amount_refund_pending > ZERO:
+        raise RefundPending(amount_refund_pending=str(order.amount_refund_pending))
     _transition(
         order,
         to=OrderStatus.SHIPPED,
@@ -483,7 +520,7 @@ def order_mark_paid(*, order_id: UUID | str, amount: Decimal, currency: str, ref
     another payment): the caller then refunds the money. The caller checks amount and currency
     first; a mismatch here is a programming error and raises."""
     order = _lock_order(order_id)
-    if order.status != OrderStatus.PENDING_PAYMENT:
+    if order.status not in AWAITING_PAYMENT:
         return order.payment_reference == reference and order.status != OrderStatus.CANCELLED
     if quantize(amount) != order.total or currency.upper() != order.currency:
         raise DomainError(
@@ -515,6 +552,79 @@ def _purchases_record(order: Order) -> None:
     product_ids = sorted({line.product_id for line in order.lines.all() if line.product_id is not None})
     if product_ids:
         product_purchases_record(user=order.user, order_id=order.pk, product_ids=product_ids)
+
+
+@transaction.atomic
+def order_payment_processing(*, order_id: UUID | str, note: str = "") -> bool:
+    """The provider accepted a payment that settles later (a bank debit): the order waits in
+    `payment_processing`, its stock held and out of the expiry's reach. False when the order no
+    longer waits for money (a success that follows pays it or is refunded as usual)."""
+    order = _lock_order(order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return order.status == OrderStatus.PAYMENT_PROCESSING
+    _transition(
+        order,
+        to=OrderStatus.PAYMENT_PROCESSING,
+        actor=None,
+        actor_role=ActorRole.PAYMENT_PROVIDER,
+        note=note or "The payment is being processed by the bank.",
+        amount=order.total,
+    )
+    return True
+
+
+@transaction.atomic
+def order_payment_failed(*, order_id: UUID | str, reason: str = "") -> str:
+    """A processing payment failed. Within the payment window the order is `pending_payment`
+    again (the customer may pay another way); after it, the order is cancelled and its stock and
+    coupon released, as the expiry would have done. Other statuses are left alone."""
+    order = _lock_order(order_id)
+    if order.status != OrderStatus.PAYMENT_PROCESSING:
+        return "unchanged"
+    note = f"The payment failed: {reason}" if reason else "The payment failed."
+    if order.payment_due_by > timezone.now():
+        _transition(
+            order,
+            to=OrderStatus.PENDING_PAYMENT,
+            actor=None,
+            actor_role=ActorRole.PAYMENT_PROVIDER,
+            note=note,
+            kind=OrderEvent.Kind.PAYMENT_FAILED,
+        )
+        return "pending_payment"
+    _cancel_unpaid(
+        order, actor=None, actor_role=ActorRole.PAYMENT_PROVIDER, reason=f"{note} The payment window had closed."
+    )
+    return "cancelled"
+
+
+@transaction.atomic
+def order_refund_pending_set(*, order_id: UUID | str, amount: Decimal) -> None:
+    """The payment app reports what is refunded but not yet confirmed (recomputed from its refund
+    rows under the same order lock), so `order_ship` can refuse and the order shows it."""
+    order = _lock_order(order_id)
+    amount = quantize(amount)
+    if order.amount_refund_pending != amount:
+        Order.objects.filter(pk=order.pk).update(amount_refund_pending=amount, updated_at=timezone.now())
+
+
+@transaction.atomic
+def order_dispute_record(*, order_id: UUID | str, status: str, note: str, amount: Decimal | None) -> OrderEvent:
+    """A dispute (chargeback) opened or moved at the provider: the order shows its status and the
+    timeline says what happened. Money is not moved here: a lost dispute is already withdrawn by
+    the provider, and staff decide about the goods."""
+    order = _lock_order(order_id)
+    Order.objects.filter(pk=order.pk).update(dispute_status=status[:30], updated_at=timezone.now())
+    order.dispute_status = status[:30]
+    return _event_write(
+        order,
+        kind=OrderEvent.Kind.DISPUTE,
+        from_status=order.status,
+        actor=None,
+        actor_role=ActorRole.PAYMENT_PROVIDER,
+        note=note,
+        amount=amount,
+    )
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from orders.admin import OrderAdmin, ReadOnlyInline
 
-from .models import Payment, PaymentTransaction, Refund, WebhookEvent
+from .models import Payment, PaymentDispute, PaymentTransaction, Refund, WebhookEvent
 
 
 class PaymentInline(ReadOnlyInline):
@@ -24,8 +24,15 @@ class PaymentInline(ReadOnlyInline):
     show_change_link = True
 
 
-# payment depends on orders, not the other way round: it adds its inline to the order screen.
-OrderAdmin.inlines = [*OrderAdmin.inlines, PaymentInline]
+class DisputeInline(ReadOnlyInline):
+    model = PaymentDispute
+    fields = ["provider_dispute_id", "status", "reason", "amount", "currency", "funds", "evidence_due_by", "closed_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+# payment depends on orders, not the other way round: it adds its inlines to the order screen.
+OrderAdmin.inlines = [*OrderAdmin.inlines, PaymentInline, DisputeInline]
 
 
 class TransactionInline(ReadOnlyInline):
@@ -75,6 +82,23 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ["status", "source"]
     search_fields = ["payment__order__number", "provider_refund_id"]
     list_select_related = ["payment__order"]
+
+
+@admin.register(PaymentDispute)
+class PaymentDisputeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "provider_dispute_id",
+        "order",
+        "status",
+        "reason",
+        "amount",
+        "currency",
+        "funds",
+        "evidence_due_by",
+    ]
+    list_filter = ["status", "reason", "funds"]
+    search_fields = ["order__number", "order__email", "provider_dispute_id", "payment__provider_payment_id"]
+    list_select_related = ["order"]
 
 
 @admin.register(WebhookEvent)

@@ -24,6 +24,7 @@ class Payment(UUIDModel, TimeStampedModel):
     class Status(models.TextChoices):
         CREATED = "created", "Created (provider not yet answered)"
         PENDING = "pending", "Waiting for the customer"
+        PROCESSING = "processing", "Processing (the money is on its way, e.g. a bank debit)"
         FAILED = "failed", "Failed"
         SUCCEEDED = "succeeded", "Succeeded"
         CANCELLED = "cancelled", "Cancelled"
@@ -45,6 +46,9 @@ class Payment(UUIDModel, TimeStampedModel):
     failure_code = models.CharField(max_length=100, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    # When the provider event that set the current status happened: an older processing or
+    # failure report delivered late is recognised as stale and changes nothing.
+    status_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -59,7 +63,7 @@ class Payment(UUIDModel, TimeStampedModel):
             # One live attempt per order: a second POST payments/ reuses it instead of opening another.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(status__in=["created", "pending"]),
+                condition=Q(status__in=["created", "pending", "processing"]),
                 name="payment_one_open_attempt_per_order",
             ),
             models.UniqueConstraint(
@@ -165,3 +169,43 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.type} {self.event_id}"
+
+
+class PaymentDispute(UUIDModel, TimeStampedModel):
+    """A dispute (chargeback) the customer's bank opened against a payment, as the provider last
+    reported it. Money is not booked from it: a lost dispute is withdrawn by the provider and shows
+    in its balance; the shop records, shows and tells staff."""
+
+    class FundsState(models.TextChoices):
+        HELD = "", "Not moved"
+        WITHDRAWN = "withdrawn", "Withdrawn from the shop's balance"
+        REINSTATED = "reinstated", "Reinstated to the shop's balance"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="disputes")
+    provider_dispute_id = models.CharField(max_length=255, unique=True)
+    provider_charge_id = models.CharField(max_length=255, blank=True)
+    # Stripe's statuses: warning_needs_response, warning_under_review, warning_closed,
+    # needs_response, under_review, won, lost, prevented.
+    status = models.CharField(max_length=30)
+    reason = models.CharField(max_length=50, blank=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    funds = models.CharField(max_length=20, choices=FundsState.choices, blank=True, default=FundsState.HELD)
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True, help_text="Time of the newest event applied.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="payment_dispute_amount_non_negative")]
+
+    def __str__(self) -> str:
+        return f"dispute {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_DISPUTE_STATUSES
+
+
+CLOSED_DISPUTE_STATUSES = frozenset({"won", "lost", "warning_closed", "prevented"})

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
@@ -24,6 +26,7 @@ from django.utils import timezone
 from account.models import User
 from core.jobs import enqueue_on_commit
 from core.money import ZERO, quantize
+from core.tasks import send_email
 from orders import services as order_services
 from orders.models import Order
 from orders.state import OrderStatus
@@ -37,11 +40,11 @@ from .errors import (
     RefundNotPossible,
 )
 from .gateways import IntentResult, IntentStatus, RefundStatus, gateway_for
-from .models import Payment, PaymentTransaction, Refund
+from .models import Payment, PaymentDispute, PaymentTransaction, Refund
 
 logger = logging.getLogger(__name__)
 
-OPEN_STATUSES = (Payment.Status.CREATED, Payment.Status.PENDING)
+OPEN_STATUSES = (Payment.Status.CREATED, Payment.Status.PENDING, Payment.Status.PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def payment_create(*, user: User, order_id: UUID | str) -> PaymentStart:
     gateway = gateway_for()
     gateway.ensure_configured()  # 503 before anything is written
     payment, created = _payment_open(user=user, order_id=order_id, provider=gateway.name)
-    if payment.status in (Payment.Status.PENDING, Payment.Status.SUCCEEDED):
+    if payment.status in (Payment.Status.PENDING, Payment.Status.PROCESSING, Payment.Status.SUCCEEDED):
         return PaymentStart(payment=payment, created=created)
     if payment.amount == ZERO:
         return PaymentStart(payment=_payment_free_complete(payment_id=payment.pk), created=created)
@@ -223,26 +226,78 @@ def _failure_note(payment: Payment, *, code: str, message: str) -> None:
     payment.failure_code, payment.failure_message = code[:100], message[:500]
 
 
+def _older_than_status(payment: Payment, occurred_at: datetime | None, *, ties_lose: bool) -> bool:
+    """Whether a provider report is older than the one that set the payment's status (events
+    arrive in any order). On the same second a failure wins over `processing` (`ties_lose` for the
+    processing report): the customer may then retry, and money that does arrive still pays."""
+    if occurred_at is None or payment.status_event_at is None:
+        return False
+    return occurred_at <= payment.status_event_at if ties_lose else occurred_at < payment.status_event_at
+
+
 @transaction.atomic
-def payment_failed_record(*, payment: Payment, code: str, message: str) -> str:
-    """A payment attempt failed. It never undoes a success that was already booked (events may
-    arrive in any order): the failure is then only noted."""
+def payment_processing_record(
+    *, payment: Payment, provider_payment_id: str, occurred_at: datetime | None = None
+) -> str:
+    """The provider accepted the payment and settles it later (bank debits take days): the
+    payment is `processing` and its order waits in `payment_processing`, out of the expiry's
+    reach, until the success or failure report."""
     payment = _lock_payment(payment.pk)
-    if payment.status == Payment.Status.SUCCEEDED:
-        return "ignored_after_success"
+    if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.CANCELLED):
+        return f"ignored_after_{payment.status}"
+    if payment.status == Payment.Status.FAILED and _older_than_status(payment, occurred_at, ties_lose=True):
+        return "ignored_stale"
     Payment.objects.filter(pk=payment.pk).update(
-        status=Payment.Status.FAILED, failure_code=code[:100], failure_message=message[:500], updated_at=timezone.now()
+        status=Payment.Status.PROCESSING,
+        provider_payment_id=payment.provider_payment_id or provider_payment_id,
+        status_event_at=occurred_at,
+        updated_at=timezone.now(),
     )
-    return "failure_recorded"
+    waiting = order_services.order_payment_processing(order_id=payment.order_id)
+    return "order_processing" if waiting else "processing_recorded"
+
+
+def _processing_settled(payment: Payment, *, was_processing: bool, reason: str) -> str:
+    """After a processing payment failed or was cancelled: settle its order (orders decides)."""
+    if not was_processing:
+        return ""
+    outcome = order_services.order_payment_failed(order_id=payment.order_id, reason=reason)
+    return "" if outcome == "unchanged" else f"_order_{outcome}"
 
 
 @transaction.atomic
-def payment_cancelled_record(*, payment: Payment) -> str:
+def payment_failed_record(*, payment: Payment, code: str, message: str, occurred_at: datetime | None = None) -> str:
+    """A payment attempt failed. It never undoes a success that was already booked (events may
+    arrive in any order): the failure is then only noted. A failure of a processing payment
+    settles its order; one older than the processing report is stale and ignored."""
     payment = _lock_payment(payment.pk)
     if payment.status == Payment.Status.SUCCEEDED:
         return "ignored_after_success"
-    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CANCELLED, updated_at=timezone.now())
-    return "cancelled"
+    was_processing = payment.status == Payment.Status.PROCESSING
+    if was_processing and _older_than_status(payment, occurred_at, ties_lose=False):
+        return "ignored_stale"
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.FAILED,
+        failure_code=code[:100],
+        failure_message=message[:500],
+        status_event_at=occurred_at,
+        updated_at=timezone.now(),
+    )
+    return "failure_recorded" + _processing_settled(payment, was_processing=was_processing, reason=message or code)
+
+
+@transaction.atomic
+def payment_cancelled_record(*, payment: Payment, occurred_at: datetime | None = None) -> str:
+    payment = _lock_payment(payment.pk)
+    if payment.status == Payment.Status.SUCCEEDED:
+        return "ignored_after_success"
+    was_processing = payment.status == Payment.Status.PROCESSING
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.CANCELLED, status_event_at=occurred_at, updated_at=timezone.now()
+    )
+    return "cancelled" + _processing_settled(
+        payment, was_processing=was_processing, reason="The payment was cancelled at the provider."
+    )
 
 
 # --- refunds ------------------------------------------------------------------------------------
@@ -260,7 +315,7 @@ def _refund_reserve(
     refundable = payment.captured_amount - payment.refunded_amount - _pending_refunds_total(payment)
     if amount <= ZERO or amount > refundable:
         raise RefundExceedsCaptured(refundable=str(refundable), attr="amount")
-    return Refund.objects.create(
+    refund = Refund.objects.create(
         payment=payment,
         amount=amount,
         currency=payment.currency,
@@ -268,6 +323,18 @@ def _refund_reserve(
         source=source,
         requested_by_id=requested_by_id,
     )
+    _order_refund_pending_sync(payment.order_id)
+    return refund
+
+
+def _order_refund_pending_sync(order_id: UUID) -> None:
+    """Tell the order what of its payment is being refunded and not yet confirmed (it blocks
+    shipping). Recomputed from the refund rows, under the order lock the caller holds. Refunds
+    of a payment that did not pay the order (a late or second payment) do not count."""
+    pending = Refund.objects.filter(
+        payment__order_id=order_id, payment__applied_to_order=True, status=Refund.Status.PENDING
+    ).aggregate(total=Sum("amount"))["total"]
+    order_services.order_refund_pending_set(order_id=order_id, amount=pending or ZERO)
 
 
 def _refund_automatic(payment: Payment, *, reason: str) -> None:
@@ -372,6 +439,7 @@ def refund_provider_update(
         refund.status = Refund.Status.FAILED
         refund.failure_code = failure_code[:100]
         refund.save(update_fields=["status", "failure_code", "updated_at"])
+    _order_refund_pending_sync(payment.order_id)
     return refund
 
 
@@ -447,6 +515,119 @@ def refund_from_provider(
         logger.warning("refund %s failed at the provider after it had succeeded", refund.pk)
         return "refund_failed_after_success_needs_review"
     return f"refund_{before}_to_{refund.status}"
+
+
+# --- disputes -----------------------------------------------------------------------------------
+
+# Dispute reports that are emailed to staff; `updated` (usually the evidence staff just sent) is
+# only written on the order's timeline.
+DISPUTE_ALERTS = {
+    "created": "A dispute was opened",
+    "closed": "A dispute was closed",
+    "funds_withdrawn": "Disputed funds were withdrawn",
+    "funds_reinstated": "Disputed funds were reinstated",
+}
+
+
+def _dispute_note(change: str, dispute: PaymentDispute) -> str:
+    what = {"updated": "Dispute updated"}.get(change) or DISPUTE_ALERTS.get(change, "Dispute reported")
+    note = f"{what}: {dispute.status}, reason {dispute.reason or 'unknown'}, {dispute.amount} {dispute.currency}."
+    if dispute.evidence_due_by and not dispute.is_closed:
+        note += f" Evidence due by {dispute.evidence_due_by:%Y-%m-%d %H:%M} UTC."
+    return note
+
+
+def payment_alert_recipients() -> list[str]:
+    """PAYMENT_ALERT_EMAILS, else every active staff user with an email address."""
+    if settings.PAYMENT_ALERT_EMAILS:
+        return list(settings.PAYMENT_ALERT_EMAILS)
+    return sorted(User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True))
+
+
+@dataclass(frozen=True)
+class DisputeReport:
+    provider_dispute_id: str
+    provider_payment_id: str | None
+    provider_charge_id: str
+    status: str
+    reason: str
+    amount: Decimal
+    currency: str
+    evidence_due_by: datetime | None
+    change: str  # created, updated, closed, funds_withdrawn, funds_reinstated
+    event_id: str
+    occurred_at: datetime | None
+
+
+def dispute_from_provider(*, report: DisputeReport) -> str:
+    """Record a dispute as the provider reports it, on its payment and on the order (status and a
+    timeline line), and tell staff by email. A report older than the newest one applied changes
+    nothing (events arrive in any order); the same event twice is stopped by the webhook dedupe."""
+    payment = (
+        Payment.objects.filter(provider_payment_id=report.provider_payment_id).first()
+        if report.provider_payment_id
+        else None
+    )
+    if payment is None:
+        return "unknown_payment"
+    with transaction.atomic():
+        payment = _lock_payment(payment.pk)
+        dispute = (
+            PaymentDispute.objects.select_for_update().filter(provider_dispute_id=report.provider_dispute_id).first()
+        )
+        if dispute is None:
+            dispute = PaymentDispute(
+                payment=payment, order_id=payment.order_id, provider_dispute_id=report.provider_dispute_id
+            )
+        elif dispute.last_event_at and report.occurred_at and report.occurred_at < dispute.last_event_at:
+            return "dispute_report_stale"
+        dispute.provider_charge_id = report.provider_charge_id or dispute.provider_charge_id
+        dispute.status = report.status[:30]
+        dispute.reason = report.reason[:50]
+        dispute.amount = quantize(report.amount)
+        dispute.currency = report.currency.upper()
+        dispute.evidence_due_by = report.evidence_due_by
+        dispute.last_event_at = report.occurred_at or dispute.last_event_at
+        if report.change == "funds_withdrawn":
+            dispute.funds = PaymentDispute.FundsState.WITHDRAWN
+        elif report.change == "funds_reinstated":
+            dispute.funds = PaymentDispute.FundsState.REINSTATED
+        if dispute.is_closed and dispute.closed_at is None:
+            dispute.closed_at = timezone.now()
+        dispute.save()
+        note = _dispute_note(report.change, dispute)
+        order_services.order_dispute_record(
+            order_id=payment.order_id, status=dispute.status, note=note, amount=dispute.amount
+        )
+        if report.change in DISPUTE_ALERTS:
+            _dispute_alert_staff(dispute, subject=DISPUTE_ALERTS[report.change], note=note, event_id=report.event_id)
+    return f"dispute_{report.change}"
+
+
+def _dispute_alert_staff(dispute: PaymentDispute, *, subject: str, note: str, event_id: str) -> None:
+    recipients = payment_alert_recipients()
+    if not recipients:
+        logger.warning("dispute %s: no staff email to alert (set PAYMENT_ALERT_EMAILS)", dispute.provider_dispute_id)
+        return
+    order = dispute.order
+    enqueue_on_commit(
+        send_email,
+        to=recipients,
+        subject=f"{subject} for order {order.number}",
+        template="payment_dispute_staff",
+        context={
+            "order_number": order.number,
+            "order_id": str(order.pk),
+            "dispute_id": dispute.provider_dispute_id,
+            "status": dispute.status,
+            "reason": dispute.reason,
+            "amount": str(dispute.amount),
+            "currency": dispute.currency,
+            "evidence_due_by": dispute.evidence_due_by.isoformat() if dispute.evidence_due_by else "",
+            "note": note,
+        },
+        dedupe_key=f"payment-dispute:{event_id}",
+    )
 
 
 # --- orders that closed -------------------------------------------------------------------------

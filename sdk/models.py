@@ -531,6 +531,9 @@ class Order(Model):
     currency: str | None = None
     amount_paid: Decimal | None = None
     amount_refunded: Decimal | None = None
+    amount_refund_pending: Decimal | None = None
+    refund_pending: bool | None = None
+    dispute_status: str | None = None
     coupon_code: str | None = None
     shipping_address: Address | None = None
     billing_address: Address | None = None

@@ -35,14 +35,24 @@ class LastVariant(Conflict):
     detail = "A product keeps at least one active variant; add another before removing or deactivating this one."
 
 
+class VariantNotFound(NotFound):
+    code = "variant_not_found"
+    detail = "No such variant."
+
+
 class VariantInUse(Conflict):
     code = "variant_in_use"
-    detail = "The variant is referenced by orders or carts; deactivate it instead."
+    detail = "Open orders hold stock of this variant; deactivate it instead."
 
 
 class DuplicateSku(Conflict):
     code = "duplicate_sku"
     detail = "Another variant already uses this SKU."
+
+
+class InvalidStockReason(DomainError):
+    code = "invalid_stock_reason"
+    detail = "Unknown stock change reason."
 
 
 class StockBelowAllocated(Conflict):

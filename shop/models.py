@@ -185,6 +185,45 @@ class ProductVariant(models.Model):
         return self.is_active and self.available_quantity > 0
 
 
+class StockMovement(models.Model):
+    """One staff change of stock on hand (`shop.services.stock_set` / `stock_adjust`), written under
+    the variant's row lock, so `quantity_on_hand_after` is exactly what that change left. The SKU
+    is copied so the history outlives a deleted variant. Order holds and shipments are not here:
+    their trail is the order's events."""
+
+    class Reason(models.TextChoices):
+        RECEIVED = "received", "Received"
+        RECOUNT = "recount", "Recount"
+        DAMAGED = "damaged", "Damaged or lost"
+        RETURNED = "returned", "Returned to stock"
+        CORRECTION = "correction", "Correction"
+
+    variant = models.ForeignKey(
+        ProductVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="stock_movements"
+    )
+    sku = models.CharField(max_length=64)
+    delta = models.IntegerField()
+    quantity_on_hand_after = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["variant", "-created_at"], name="shop_stockmove_variant_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_on_hand_after__gte=0), name="shop_stockmove_after_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.delta:+d} ({self.reason})"
+
+
 def product_image_upload_to(instance: ProductImage, filename: str) -> str:
     return f"products/{instance.product_id}/{filename}"
 

@@ -6,8 +6,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.lookups import IsNull
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.lookups import IsNull, StartsWith
 
 from shop.errors import CategoryNotFound, ProductNotFound
 from shop.models import (
@@ -29,9 +42,30 @@ SUGGEST_LIMIT = 8
 # --- products -----------------------------------------------------------------------------------
 
 
+def category_hidden(*, path_ref: str) -> Exists:
+    """True when the category whose `path` is at `path_ref` (an outer reference such as
+    "category__path"), or any of its ancestors, is inactive. An ancestor's path is a prefix of its
+    descendants' paths, so this is one EXISTS over the few inactive categories."""
+    return Exists(Category.objects.filter(StartsWith(OuterRef(path_ref), F("path")), is_active=False))
+
+
+def product_sellable(*, prefix: str = "") -> Q:
+    """The one visibility rule of the shop, for browsing, cart, checkout, reviews and wishlist:
+    the product is active and so are its category and every ancestor category (every product has
+    a category). `prefix` reaches the product from another model, e.g. "variant__product__"."""
+    return Q(**{f"{prefix}is_active": True, f"{prefix}category__is_active": True}) & ~category_hidden(
+        path_ref=f"{prefix}category__path"
+    )
+
+
+def product_sellable_annotation(*, prefix: str = "") -> ExpressionWrapper:
+    """`product_sellable` as a boolean column, for rows read anyway (cart lines, checkout)."""
+    return ExpressionWrapper(product_sellable(prefix=prefix), output_field=BooleanField())
+
+
 def product_visible_queryset() -> QuerySet[Product]:
-    """What customers may see: an active product in an active category."""
-    return Product.objects.filter(is_active=True, category__is_active=True)
+    """What customers may see and buy (`product_sellable`)."""
+    return Product.objects.filter(product_sellable())
 
 
 def _in_stock_variants() -> QuerySet[ProductVariant]:
@@ -61,14 +95,6 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
 def product_filter_in_stock(queryset: QuerySet[Product], in_stock: bool) -> QuerySet[Product]:
     condition = Exists(_in_stock_variants())
     return queryset.filter(condition if in_stock else ~condition)
-
-
-def product_filter_category(queryset: QuerySet[Product], *, slug: str) -> QuerySet[Product]:
-    """Products of the category `slug` and of all its descendants (one indexed prefix match)."""
-    category = Category.objects.filter(slug=slug, is_active=True).only("path").first()
-    if category is None:
-        return queryset.none()
-    return queryset.filter(category__path__startswith=category.path)
 
 
 def product_get(*, slug: str, include_inactive: bool = False) -> Product:
@@ -193,9 +219,11 @@ def product_suggest(*, query: str) -> Suggestions:
     products = search_rank_annotate(search_filter(product_list(), query), query).order_by(
         "-search_rank", "-rating_count", "name"
     )[:SUGGEST_LIMIT]
-    categories = Category.objects.filter(is_active=True, name__icontains=query.strip()).order_by("depth", "name")[
-        :SUGGEST_LIMIT
-    ]
+    categories = (
+        Category.objects.filter(name__icontains=query.strip())
+        .exclude(category_hidden(path_ref="path"))  # itself or an ancestor inactive
+        .order_by("depth", "name")[:SUGGEST_LIMIT]
+    )
     return Suggestions(products=list(products), categories=list(categories))
 
 

@@ -26,12 +26,14 @@ from shop.errors import (
     ImageTooLarge,
     InvalidCategoryParent,
     InvalidImage,
+    InvalidStockReason,
     LastVariant,
     ProductNeedsVariant,
     ReviewAlreadyExists,
     ReviewRequiresPurchase,
     StockBelowAllocated,
     VariantInUse,
+    VariantNotFound,
 )
 from shop.models import (
     Category,
@@ -40,6 +42,7 @@ from shop.models import (
     ProductPurchase,
     ProductVariant,
     Review,
+    StockMovement,
     WishlistItem,
 )
 
@@ -213,8 +216,10 @@ def _other_active_variants(variant: ProductVariant) -> bool:
 
 
 @transaction.atomic
-def variant_update(*, variant: ProductVariant, **changes: Any) -> ProductVariant:
-    """Stock on hand goes through `stock_set` (guarded); the allocation is never written here."""
+def variant_update(*, variant: ProductVariant, actor: Any = None, **changes: Any) -> ProductVariant:
+    """Only the given fields are written, so an instance read earlier never writes back stale
+    values. Stock on hand goes through `stock_set` (reason "correction"); the allocation never
+    moves here."""
     quantity_on_hand = changes.pop("quantity_on_hand", None)
     _check_unknown(changes, VARIANT_FIELDS)
     # Lock the product's variants in pk order: the "one active variant" rule reads its siblings.
@@ -228,7 +233,9 @@ def variant_update(*, variant: ProductVariant, **changes: Any) -> ProductVariant
     if changes:
         variant.save(update_fields=[*changes, "updated_at"])
     if quantity_on_hand is not None:
-        stock_set(variant=variant, quantity_on_hand=quantity_on_hand)
+        stock_set(
+            variant=variant, quantity_on_hand=quantity_on_hand, reason=StockMovement.Reason.CORRECTION, actor=actor
+        )
     product_price_summary_refresh(product_ids=[variant.product_id])
     catalog_cache_invalidate()
     variant.refresh_from_db()
@@ -237,9 +244,16 @@ def variant_update(*, variant: ProductVariant, **changes: Any) -> ProductVariant
 
 @transaction.atomic
 def variant_delete(*, variant: ProductVariant) -> None:
-    list(ProductVariant.objects.select_for_update().filter(product_id=variant.product_id).order_by("pk"))
+    """Refused for the product's last active variant and while open orders hold its stock (their
+    release and shipment would no longer find it); deactivate it instead."""
+    siblings = list(ProductVariant.objects.select_for_update().filter(product_id=variant.product_id).order_by("pk"))
+    locked = next((sibling for sibling in siblings if sibling.pk == variant.pk), None)
+    if locked is None:
+        return  # already gone
     if not _other_active_variants(variant):
         raise LastVariant()
+    if locked.quantity_allocated > 0:
+        raise VariantInUse()
     try:
         with transaction.atomic():
             variant.delete()
@@ -249,32 +263,71 @@ def variant_delete(*, variant: ProductVariant) -> None:
     catalog_cache_invalidate()
 
 
+def _stock_reason(reason: str) -> str:
+    if reason not in StockMovement.Reason.values:
+        raise InvalidStockReason(attr="reason", allowed=list(StockMovement.Reason.values))
+    return reason
+
+
+def _stock_write(
+    *, variant: ProductVariant, locked: ProductVariant, on_hand: int, reason: str, actor: Any, note: str
+) -> ProductVariant:
+    """Write the new count of a variant locked by the caller and record the movement with it."""
+    ProductVariant.objects.filter(pk=locked.pk).update(quantity_on_hand=on_hand, updated_at=timezone.now())
+    StockMovement.objects.create(
+        variant_id=locked.pk,
+        sku=locked.sku,
+        delta=on_hand - locked.quantity_on_hand,
+        quantity_on_hand_after=on_hand,
+        reason=reason,
+        note=note,
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+    )
+    catalog_cache_invalidate()
+    variant.refresh_from_db(fields=["quantity_on_hand", "quantity_allocated", "updated_at"])
+    return variant
+
+
+def _stock_lock(variant: ProductVariant) -> ProductVariant:
+    # The one variant row, FOR UPDATE: checkout and the order stock moves wait on the same lock, so
+    # the count read here is the one the write replaces.
+    locked = (
+        ProductVariant.objects.select_for_update()
+        .only("pk", "sku", "quantity_on_hand", "quantity_allocated")
+        .filter(pk=variant.pk)
+        .first()
+    )
+    if locked is None:
+        raise VariantNotFound()
+    return locked
+
+
 @transaction.atomic
-def stock_set(*, variant: ProductVariant, quantity_on_hand: int) -> ProductVariant:
-    """Set the counted stock; refused below what open orders hold."""
+def stock_set(
+    *, variant: ProductVariant, quantity_on_hand: int, reason: str, actor: Any = None, note: str = ""
+) -> ProductVariant:
+    """Set the counted stock; refused below what open orders hold. Recorded as a StockMovement."""
+    _stock_reason(reason)
     if quantity_on_hand < 0:
         raise StockBelowAllocated(attr="quantity_on_hand")
-    updated = ProductVariant.objects.filter(pk=variant.pk, quantity_allocated__lte=quantity_on_hand).update(
-        quantity_on_hand=quantity_on_hand, updated_at=timezone.now()
-    )
-    if updated != 1:
+    locked = _stock_lock(variant)
+    if quantity_on_hand < locked.quantity_allocated:
         raise StockBelowAllocated(attr="quantity_on_hand")
-    catalog_cache_invalidate()
-    variant.refresh_from_db(fields=["quantity_on_hand", "quantity_allocated", "updated_at"])
-    return variant
+    return _stock_write(variant=variant, locked=locked, on_hand=quantity_on_hand, reason=reason, actor=actor, note=note)
 
 
 @transaction.atomic
-def stock_adjust(*, variant: ProductVariant, delta: int) -> ProductVariant:
-    """Receive (+) or write off (-) stock relative to the current count, safe under concurrency."""
-    updated = ProductVariant.objects.filter(
-        pk=variant.pk, quantity_on_hand__gte=F("quantity_allocated") - delta
-    ).update(quantity_on_hand=F("quantity_on_hand") + delta, updated_at=timezone.now())
-    if updated != 1:
+def stock_adjust(
+    *, variant: ProductVariant, delta: int, reason: str, actor: Any = None, note: str = ""
+) -> ProductVariant:
+    """Receive (+) or write off (-) stock relative to the current count, whatever it is by then.
+    Refused when it would drop below what open orders hold. Recorded as a StockMovement."""
+    _stock_reason(reason)
+    locked = _stock_lock(variant)
+    on_hand = locked.quantity_on_hand + delta
+    if on_hand < locked.quantity_allocated:
         raise StockBelowAllocated(attr="delta")
-    catalog_cache_invalidate()
-    variant.refresh_from_db(fields=["quantity_on_hand", "quantity_allocated", "updated_at"])
-    return variant
+    return _stock_write(variant=variant, locked=locked, on_hand=on_hand, reason=reason, actor=actor, note=note)
 
 
 # --- images -------------------------------------------------------------------------------------

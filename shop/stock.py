@@ -6,10 +6,12 @@
 
 Each is ONE guarded UPDATE over all the order's variants whatever the number of lines (a CASE per
 variant), and the row count is checked: a row whose guard fails is not updated, so a short count
-means another order got there first and the caller's transaction is rolled back. Callers lock the
-variant rows first with `variants_lock` (ascending pk, the one lock order of the shop) so two
-checkouts touching the same variants queue instead of deadlocking. The CHECK constraints on the
-variant (`0 <= allocated <= on_hand`) are the last line of defence.
+means another order got there first and the caller's transaction is rolled back. The variant rows
+are locked in ascending pk (the one lock order of the shop) before any UPDATE, so two orders
+touching the same variants queue instead of deadlocking: checkout (`orders.services.order_place`)
+locks them with its cart lines (`select_for_update(of=("variant",))` ordered by variant) and passes
+them to `stock_allocate`; release and ship lock them here (`_lock_existing`). The CHECK constraints
+on the variant (`0 <= allocated <= on_hand`) are the last line of defence.
 
 Every successful move calls `catalog_cache_invalidate()`: cached product pages show `in_stock` and
 `available_quantity`, which change with each of them. Staff counts (`stock_set`, `stock_adjust`)
@@ -23,7 +25,7 @@ from functools import reduce
 from operator import or_
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from shop.cache import catalog_cache_invalidate
 from shop.errors import InsufficientStock, StockInconsistent
@@ -36,16 +38,6 @@ def quantities_by_variant(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
     for variant_id, quantity in lines:
         merged[variant_id] = merged.get(variant_id, 0) + quantity
     return dict(sorted(merged.items()))
-
-
-def variants_lock(variant_ids: Iterable[int]) -> QuerySet[ProductVariant]:
-    """The variants, locked FOR UPDATE in ascending pk order, with their products (not locked)."""
-    return (
-        ProductVariant.objects.select_related("product")
-        .select_for_update(of=("self",))
-        .filter(pk__in=sorted(set(variant_ids)))
-        .order_by("pk")
-    )
 
 
 def _lock_existing(quantities: Mapping[int, int]) -> set[int]:

@@ -37,6 +37,8 @@ COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
 APP_SERVICES = [name for name, service in SERVICES.items() if "build" in service]
+# What the image runs before serving or migrating (docker/entrypoint.sh, core/checks.py).
+SECURITY_CHECKS = ["python", "manage.py", "check", "--deploy", "--tag", "security", "--fail-level", "ERROR"]
 
 
 def image_command(arguments: list[str], **env: str) -> list[list[str]]:
@@ -146,12 +148,13 @@ def test_default_command_serves_the_asgi_application_on_the_exposed_port():
     assert entrypoint.json_args == ["tini", "--", "/app/docker/entrypoint.sh"]
     assert os.access(ENTRYPOINT, os.X_OK)
 
-    (command,) = image_command(cmd.json_args, WEB_CONCURRENCY=RUNTIME_ENV["WEB_CONCURRENCY"])
+    checks, command = image_command(cmd.json_args, WEB_CONCURRENCY=RUNTIME_ENV["WEB_CONCURRENCY"])
 
     assert command[:2] == ["uvicorn", "ecommerce_api.asgi:application"]
     assert option_value(command, "--port") == str(exposed_port()) == "8000"
     assert option_value(command, "--workers") == RUNTIME_ENV["WEB_CONCURRENCY"]
     assert option_value(command, "--host") == "0.0.0.0"
+    assert checks == SECURITY_CHECKS
     assert_command_targets_exist(command)
 
 
@@ -165,10 +168,13 @@ def test_default_command_serves_the_asgi_application_on_the_exposed_port():
     ],
 )
 def test_each_entrypoint_role_starts_code_that_exists(role, expected_start):
-    (command,) = image_command([role])
+    *checks, command = image_command([role])
 
     assert command[: len(expected_start)] == expected_start
-    assert_command_targets_exist(command)
+    # web and migrate refuse an unsafe configuration before they serve or touch the database.
+    assert checks == ([SECURITY_CHECKS] if role in ("web", "migrate") else [])
+    for step in [*checks, command]:
+        assert_command_targets_exist(step)
 
 
 def test_release_role_checks_migrates_and_collects_static_in_that_order():
@@ -199,12 +205,23 @@ def test_entrypoint_appends_extra_arguments_and_runs_other_commands_as_given():
     assert other == ["bash", "-c", "true"]
 
 
-def test_web_role_serves_the_app_under_production_settings_and_the_image_healthcheck_passes():
-    """Starts the entrypoint's web command for real (one worker, loopback, a free port)."""
-    port = runtime.free_port()
-    env = runtime.production_env(WEB_CONCURRENCY="1", ALLOWED_HOSTS="shop.example.com")
+def web_role_env(**overrides: str) -> dict[str, str]:
+    """Production settings as the image runs them; a demo opt-in unless the test picks a gateway."""
+    env = runtime.production_env(
+        **{
+            "WEB_CONCURRENCY": "1",
+            "ALLOWED_HOSTS": "shop.example.com",
+            "ALLOW_DUMMY_PAYMENTS_IN_PRODUCTION": "true",
+            **overrides,
+        }
+    )
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.path.dirname(sys.executable)}{os.pathsep}{env['PATH']}"
-    server = subprocess.Popen(
+    return env
+
+
+def start_web_role(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """The entrypoint's web role for real (one worker, loopback, a free port)."""
+    return subprocess.Popen(
         ["sh", str(ENTRYPOINT), "web", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=env,
@@ -212,6 +229,12 @@ def test_web_role_serves_the_app_under_production_settings_and_the_image_healthc
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_web_role_serves_the_app_under_production_settings_and_the_image_healthcheck_passes():
+    port = runtime.free_port()
+    env = web_role_env()
+    server = start_web_role(port, env)
     try:
         live = runtime.wait_for_http(
             f"http://127.0.0.1:{port}/health/live/", server, headers={"Host": "shop.example.com"}
@@ -235,6 +258,69 @@ def test_web_role_serves_the_app_under_production_settings_and_the_image_healthc
     assert as_loopback.status_code == 400  # why the healthcheck sends an allowed Host
     assert passing == 0
     assert failing == 1
+
+
+def test_web_role_refuses_to_start_with_the_dummy_gateway_and_no_opt_in():
+    port = runtime.free_port()
+    server = start_web_role(port, web_role_env(PAYMENT_GATEWAY="dummy", ALLOW_DUMMY_PAYMENTS_IN_PRODUCTION="false"))
+    try:
+        output, _ = server.communicate(timeout=120)
+    finally:
+        runtime.stop(server)
+
+    assert server.returncode != 0
+    assert "ecommerce.E001" in output
+    assert "Uvicorn running" not in output and "Started server process" not in output
+
+
+def test_web_role_does_not_log_query_strings():
+    """Access lines come from the proxy, path only; uvicorn's would carry ?token=... (docs/OPERATIONS.md)."""
+    *_checks, command = image_command(["web"])
+
+    assert "--no-access-log" in command and "--access-log" not in command
+
+
+def anon_statuses(base: str, forwarded_for: list[str]) -> list[int]:
+    """Anonymous GETs of a DRF view (the schema) with these X-Forwarded-For values, in order."""
+    return [
+        requests.get(
+            f"{base}/api/v1/schema/", headers={"Host": "shop.example.com", "X-Forwarded-For": value}, timeout=60
+        ).status_code
+        for value in forwarded_for
+    ]
+
+
+def test_web_role_ignores_x_forwarded_for_unless_the_peer_is_a_trusted_proxy():
+    """uvicorn and the app agree: with TRUSTED_PROXIES unset (the default) a caller cannot pick its
+    throttle identity by sending X-Forwarded-For; behind a trusted proxy (here: loopback) the
+    forwarded client is the identity. Two real servers, anonymous rate 2/minute."""
+    rotating = ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
+    results = {}
+    for label, trusted in (("default", ""), ("behind_proxy", "127.0.0.1")):
+        port = runtime.free_port()
+        server = start_web_role(
+            port,
+            web_role_env(
+                GLOBAL_ANON_THROTTLE_RATE="2/minute",
+                TRUSTED_PROXIES=trusted,
+                CACHE_URL="",
+                REDIS_URL="",
+                CACHE_URLS="",
+                SECURE_SSL_REDIRECT="false",
+            ),
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            runtime.wait_for_http(f"{base}/health/live/", server, timeout=120, headers={"Host": "shop.example.com"})
+            results[label] = anon_statuses(base, rotating)
+            if trusted:
+                results["one_forwarded_client"] = anon_statuses(base, ["203.0.113.7"] * 3)
+        finally:
+            runtime.stop(server)
+
+    assert results["default"] == [200, 200, 429]  # rotating the header does not help
+    assert results["behind_proxy"] == [200, 200, 200]  # three forwarded clients
+    assert results["one_forwarded_client"] == [200, 200, 429]
 
 
 @pytest.mark.parametrize(
@@ -323,7 +409,7 @@ def test_compose_worker_and_beat_run_the_celery_app_on_every_routed_queue():
 
 
 def test_compose_web_serves_asgi_and_migrate_runs_migrations_first():
-    (web,) = image_command(SERVICES["web"]["command"])
+    *_checks, web = image_command(SERVICES["web"]["command"])
     migrate_steps = image_command(SERVICES["migrate"]["command"])
 
     assert web[:2] == ["uvicorn", "ecommerce_api.asgi:application"]
@@ -445,3 +531,41 @@ def test_docker_healthcheck_module_is_importable_under_its_test_alias():
     import docker_healthcheck
 
     assert docker_healthcheck.__file__ == str(ROOT / "docker" / "healthcheck.py")
+
+
+def test_a_copied_env_example_does_not_start_on_production_settings():
+    """`cp .env.example .env` plus the compose-required secrets: the release check (the `migrate`
+    service every other one waits for) fails on the change-me key and the dummy gateway."""
+    dotenv = {**env_example_values(), "POSTGRES_PASSWORD": "pg-secret", "FLOWER_BASIC_AUTH": "ops:secret"}
+    env = compose_container_env("migrate", dotenv)
+    (check, *_rest) = image_command(SERVICES["migrate"]["command"])
+
+    result = subprocess.run(
+        [sys.executable, *check[1:]],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert check[:3] == ["python", "manage.py", "check"]
+    assert result.returncode == 1
+    assert "ecommerce.E001" in result.stderr and "ecommerce.E003" in result.stderr
+
+
+def test_compose_trusts_x_forwarded_for_from_its_nginx_only():
+    import ipaddress
+
+    (network,) = COMPOSE["networks"]["default"]["ipam"]["config"]
+    nginx_address = SERVICES["nginx"]["networks"]["default"]["ipv4_address"]
+    subnet, handed_out = ipaddress.ip_network(network["subnet"]), ipaddress.ip_network(network["ip_range"])
+
+    for name in APP_SERVICES:
+        assert SERVICES[name]["environment"]["TRUSTED_PROXIES"] == nginx_address
+        assert "NUM_PROXIES" not in SERVICES[name]["environment"]
+    # nginx's fixed address is on the network but never handed to another container.
+    assert ipaddress.ip_address(nginx_address) in subnet
+    assert ipaddress.ip_address(nginx_address) not in handed_out and handed_out.subnet_of(subnet)
+    # Docker's gateway (.1, the source of userland-proxied connections) is not trusted.
+    assert nginx_address != str(next(subnet.hosts()))

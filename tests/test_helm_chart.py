@@ -26,6 +26,8 @@ DEFAULT = helm.render()
 VALUES = helm.default_values()
 DOCKERFILE = parse_dockerfile(ROOT / "Dockerfile")
 IMAGE_ENV = stage_env(DOCKERFILE, last_stage(DOCKERFILE))
+# What the image runs before serving or migrating (docker/entrypoint.sh, core/checks.py).
+SECURITY_CHECKS = ["python", "manage.py", "check", "--deploy", "--tag", "security", "--fail-level", "ERROR"]
 # Environment entries the chart computes per pod; they are not settings of the app.
 POD_ONLY_ENV = {"POD_IP"}
 
@@ -85,9 +87,10 @@ def test_each_deployment_runs_an_image_role_that_starts_existing_code(name, expe
     spec = container(name)
     env = {item["name"]: item["value"] for item in spec["env"] if "value" in item}
 
-    (command,) = entrypoint_commands(*spec["args"], env=env)
+    *checks, command = entrypoint_commands(*spec["args"], env=env)
 
     assert command[: len(expected_start)] == expected_start
+    assert checks == ([SECURITY_CHECKS] if name == "web" else [])
     if command[0] == "uvicorn":
         assert callable(runtime.import_object(command[1]))
     else:
@@ -104,7 +107,7 @@ def test_worker_consumes_every_routed_queue():
 def test_web_probes_hit_the_health_views_on_the_port_uvicorn_listens_on():
     web = container("web")
     (port,) = web["ports"]
-    (command,) = entrypoint_commands("web")
+    *_checks, command = entrypoint_commands("web")
 
     assert port["name"] == "http" and port["containerPort"] == int(option_value(command, "--port"))
     assert runtime.view_name(web["livenessProbe"]["httpGet"]["path"]) == "core.health.live"
@@ -163,7 +166,8 @@ def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook_after_their_config
     (spec,) = job["spec"]["template"]["spec"]["containers"]
 
     assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
-    (command,) = entrypoint_commands(*spec["args"])
+    checks, command = entrypoint_commands(*spec["args"])
+    assert checks == SECURITY_CHECKS  # an unsafe configuration fails the upgrade before any pod rolls
     assert command[:3] == ["python", "manage.py", "migrate"]
     assert command[2] in runtime.management_commands()
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
@@ -267,6 +271,7 @@ def test_chart_config_with_its_secrets_gives_working_production_settings():
         "SECURE_SSL_REDIRECT",
         "SESSION_COOKIE_SECURE",
         "REST_FRAMEWORK",
+        "TRUSTED_PROXIES",
         "SENTRY_TRACES_SAMPLE_RATE",
     )
 
@@ -275,7 +280,9 @@ def test_chart_config_with_its_secrets_gives_working_production_settings():
     assert loaded["DATABASES"]["default"]["HOST"] == "db.internal"
     assert loaded["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"][0]["address"] == "redis://redis.internal:6379/0"
     assert loaded["SECURE_SSL_REDIRECT"] is True and loaded["SESSION_COOKIE_SECURE"] is True
-    assert loaded["REST_FRAMEWORK"]["NUM_PROXIES"] == 1
+    # X-Forwarded-For from the ingress controller's pods only; DRF's own rule stays off.
+    assert loaded["TRUSTED_PROXIES"] == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    assert loaded["REST_FRAMEWORK"]["NUM_PROXIES"] == 0
     assert loaded["SENTRY_TRACES_SAMPLE_RATE"] == 0.0
 
 
@@ -415,3 +422,66 @@ def test_values_file_is_plain_yaml_and_documents_its_secret_keys_as_empty():
 
     assert all(value == "" for value in values["secrets"]["values"].values())
     assert values["secrets"]["existingSecret"] == ""
+
+
+def ingress_routes(path: str, rendered=DEFAULT) -> bool:
+    """Whether the Ingress sends this request path to the app (Kubernetes' Exact / Prefix rules:
+    a Prefix matches whole path elements)."""
+    for rule in rendered.one("Ingress")["spec"]["rules"]:
+        for entry in rule["http"]["paths"]:
+            prefix = entry["path"]
+            if entry["pathType"] == "Exact" and path == prefix:
+                return True
+            if entry["pathType"] in ("Prefix", "ImplementationSpecific"):
+                trimmed = prefix.rstrip("/")
+                if trimmed == "" or path == trimmed or path.startswith(trimmed + "/"):
+                    return True
+    return False
+
+
+def test_ingress_routes_the_public_paths_and_never_metrics():
+    for public in (
+        "/api/v1/products/",
+        "/api/docs/",
+        "/ws/support/",
+        "/admin/login/",
+        "/static/app.css",
+        "/health/live/",
+    ):
+        assert ingress_routes(public), public
+    for private in ("/metrics", "/metrics/", "/"):
+        assert not ingress_routes(private), private
+    # Every routed prefix leads somewhere the app serves (no dead route, no catch-all).
+    for rule in DEFAULT.one("Ingress")["spec"]["rules"]:
+        for entry in rule["http"]["paths"]:
+            assert entry["path"] not in ("", "/")
+
+
+def test_metrics_token_is_a_secret_and_the_service_monitor_sends_it():
+    rendered = helm.render(
+        {"metrics": {"serviceMonitor": {"enabled": True}}, "secrets": {"values": {"METRICS_TOKEN": "prom-token"}}}
+    )
+    monitor = rendered.one("ServiceMonitor")
+    (endpoint,) = monitor["spec"]["endpoints"]
+    service = rendered.one("Service")
+
+    assert rendered.one("Secret")["stringData"]["METRICS_TOKEN"] == "prom-token"
+    assert "METRICS_TOKEN" not in rendered.one("ConfigMap")["data"]
+    assert endpoint["authorization"] == {
+        "type": "Bearer",
+        "credentials": {"name": rendered.one("Secret")["metadata"]["name"], "key": "METRICS_TOKEN"},
+    }
+    assert endpoint["path"] == "/metrics" and endpoint["port"] == service["spec"]["ports"][0]["name"]
+    assert all(service["metadata"]["labels"][k] == v for k, v in monitor["spec"]["selector"]["matchLabels"].items())
+    assert "WARNING" not in rendered.notes
+    assert DEFAULT.all("ServiceMonitor") == []  # off unless the Prometheus Operator is there
+    assert "METRICS_TOKEN is empty" in DEFAULT.notes
+
+
+def test_the_chart_does_not_run_the_dummy_gateway_and_pods_check_before_serving():
+    config = DEFAULT.one("ConfigMap")["data"]
+
+    assert config["PAYMENT_GATEWAY"] == "stripe"
+    assert config["ALLOW_DUMMY_PAYMENTS_IN_PRODUCTION"] == "false"
+    checks, _serve = entrypoint_commands(*container("web")["args"])
+    assert checks == SECURITY_CHECKS

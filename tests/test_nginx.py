@@ -45,7 +45,7 @@ def test_upstream_is_the_compose_web_service_on_the_port_uvicorn_listens_on():
     (upstream,) = CONFIG.find("upstream")
     (server,) = upstream.find("server")
     host, port = server.args[0].split(":")
-    (web_command,) = entrypoint_commands(*COMPOSE["web"]["command"])
+    *_checks, web_command = entrypoint_commands(*COMPOSE["web"]["command"])
 
     assert host == "web" and "web" in COMPOSE
     assert port == option_value(web_command, "--port") == COMPOSE["web"]["expose"][0]
@@ -126,7 +126,7 @@ def test_timeouts_are_bounded_and_gzip_covers_json():
 
 def test_uvicorn_keeps_idle_connections_longer_than_nginx_reuses_them():
     """Otherwise nginx may send a request on a connection uvicorn is closing (a 502)."""
-    (web_command,) = entrypoint_commands("web")
+    *_checks, web_command = entrypoint_commands("web")
 
     assert int(option_value(web_command, "--timeout-keep-alive")) > nginx_seconds(
         SERVER.find_one("keepalive_timeout").args[0]
@@ -240,3 +240,97 @@ def test_requests_through_nginx_reach_the_app_with_their_request_id_and_static_f
     assert static.headers["X-Content-Type-Options"] == "nosniff"
     assert missing_static.status_code == 404
     assert metrics.status_code == 404  # not public through the proxy
+
+
+def test_access_log_format_has_the_path_but_never_the_query_string():
+    (log_format,) = CONFIG.find("log_format")
+    text = " ".join(log_format.args)
+
+    assert '"uri":"$uri"' in text
+    for leaky in ("$request_uri", "$request ", "$args", "$query_string", "$http_referer"):
+        assert leaky not in text + " ", leaky
+    assert SERVER.find_one("access_log").args[1] == log_format.args[0]
+
+
+def test_metrics_is_refused_by_prefix_not_only_the_exact_path():
+    assert SERVER.find_one("location", "^~", "/metrics").find_one("return").args == ["404"]
+
+
+def get_from(source: str, port: int, path: str, headers: dict[str, str]) -> int:
+    """A GET whose TCP connection comes from `source` (any 127.x address is this machine)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0))
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+@needs_nginx
+def test_through_nginx_tokens_stay_out_of_the_log_metrics_stay_private_and_forged_addresses_fail():
+    """nginx in front of the image's real web role, trusted as compose trusts it (TRUSTED_PROXIES is
+    nginx's address, here 127.0.0.1). Callers connect from 127.0.0.2 and 127.0.0.3."""
+    import os
+
+    from tests.support.parsers import ENTRYPOINT
+
+    root = Path(tempfile.mkdtemp(prefix="nginx-test-"))
+    root.chmod(0o755)
+    app_port, nginx_port = runtime.free_port(), runtime.free_port()
+    main = write_nginx_tree(root, local_config(nginx_port=nginx_port, app_port=app_port, root=root))
+    env = runtime.production_env(
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        ALLOW_DUMMY_PAYMENTS_IN_PRODUCTION="true",
+        WEB_CONCURRENCY="1",
+        TRUSTED_PROXIES="127.0.0.1",
+        METRICS_TOKEN="metrics-secret-token",
+        GLOBAL_ANON_THROTTLE_RATE="2/minute",
+        CACHE_URL="",
+        CACHE_URLS="",
+        REDIS_URL="",
+    )
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.path.dirname(sys.executable)}{os.pathsep}{env['PATH']}"
+    app = subprocess.Popen(
+        ["sh", str(ENTRYPOINT), "web", "--host", "127.0.0.1", "--port", str(app_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    proxy = subprocess.Popen(
+        [str(NGINX), "-c", str(main), "-p", str(root)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{nginx_port}"
+    bearer = {"Authorization": "Bearer metrics-secret-token"}
+    try:
+        runtime.wait_for_http(f"http://127.0.0.1:{app_port}/health/live/", app, timeout=120)
+        runtime.wait_for_http(f"{base}/nginx-health", proxy)
+        requests.get(f"{base}/ws/support/?token=secret-ws-token-123", timeout=10)
+        requests.get(f"{base}/health/live/?order_token=secret-order-token-456", timeout=10)
+        metrics = {
+            path: requests.get(f"{base}{path}", headers=bearer, timeout=10).status_code
+            for path in ("/metrics", "/metrics/", "/%6detrics", "//metrics", "/metrics?format=text")
+        }
+        metrics_direct = requests.get(f"http://127.0.0.1:{app_port}/metrics", headers=bearer, timeout=10).status_code
+        schema = "/api/v1/schema/"
+        forged = [get_from("127.0.0.2", nginx_port, schema, {"X-Forwarded-For": f"198.51.100.{i}"}) for i in range(3)]
+        other_client = get_from("127.0.0.3", nginx_port, schema, {})
+        access_log = (root / "logs" / "access.log").read_text()
+    finally:
+        runtime.stop(proxy)
+        runtime.stop(app)
+        shutil.rmtree(root, ignore_errors=True)
+
+    assert "/ws/support/" in access_log and "/health/live/" in access_log
+    assert "secret-ws-token-123" not in access_log and "secret-order-token-456" not in access_log
+    assert set(metrics.values()) == {404}, metrics  # even with the right token: not public
+    assert metrics_direct == 200  # Prometheus' way in: the app's port, with the token
+    # nginx appends the address it saw (127.0.0.2); the forged hops to its left do not count.
+    assert forged == [200, 200, 429]
+    assert other_client == 200

@@ -1,4 +1,4 @@
-"""OpenAPI description of our JWT authentication, which accepts two header forms."""
+"""OpenAPI description of our JWT authentication (account.authentication), which accepts two header forms."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.settings import api_settings
@@ -6,8 +6,9 @@ from rest_framework_simplejwt.settings import api_settings
 
 class JWTBearerOrTokenScheme(OpenApiAuthenticationExtension):
     # drf-spectacular's own simplejwt extension warns when AUTH_HEADER_TYPES has two entries;
-    # this one outranks it and documents both forms.
-    target_class = "rest_framework_simplejwt.authentication.JWTAuthentication"
+    # this one documents both forms. Our class (simplejwt's plus the session check) is the one in use.
+    target_class = "account.authentication.JWTAuthentication"
+    match_subclasses = True
     name = "jwtAuth"
     priority = 1
 

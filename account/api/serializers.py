@@ -1,12 +1,8 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from djoser import serializers as djoser_serializers
 from rest_framework import serializers
-from rest_framework_simplejwt import serializers as jwt_serializers
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from account.models import Address, User
-from account.services import user_activity_touch
 from core.countries import ISO_COUNTRY_CODES
 from sms.errors import InvalidPhoneNumber
 from sms.phones import phone_to_e164
@@ -124,15 +120,11 @@ class SocialLoginSerializer(serializers.Serializer):
     access_token = serializers.CharField(max_length=4096, help_text="The access token the provider gave the client.")
 
 
-# simplejwt's rotation and blacklisting; using a refresh token also counts as account activity
-# for the retention purge.
-class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
-    def validate(self, attrs):
-        data = super().validate(attrs)
-        user_id = RefreshToken(data["refresh"]).get(jwt_settings.USER_ID_CLAIM)
-        if user_id:
-            user_activity_touch(user_id=user_id)
-        return data
+class TokenRefreshSerializer(serializers.Serializer):
+    """simplejwt's refresh shape: `refresh` in, `access` and `refresh` out."""
+
+    refresh = serializers.CharField()
+    access = serializers.CharField(read_only=True)
 
 
 # --- Account -----------------------------------------------------------------------------------

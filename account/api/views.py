@@ -7,13 +7,13 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from account import selectors, services
 from account.errors import RateLimited
 from account.models import Address
+from core.net import client_ip as trusted_client_ip
 from core.openapi import ErrorResponseSerializer, error_responses
 from core.viewsets import OwnedModelViewSet
 
@@ -30,8 +30,8 @@ def unauthorized(description: str) -> dict[int, OpenApiResponse]:
 
 
 def client_ip(request) -> str:
-    # DRF's own rule (REMOTE_ADDR, or X-Forwarded-For behind NUM_PROXIES trusted proxies).
-    return BaseThrottle().get_ident(request) or "unknown"
+    # The throttles' rule (core.net): X-Forwarded-For only from a TRUSTED_PROXIES peer.
+    return trusted_client_ip(request) or "unknown"
 
 
 def login_response(result: services.LoginResult, status_code: int = status.HTTP_200_OK) -> Response:
@@ -126,16 +126,21 @@ class LoginView(PublicAPIView):
         return login_response(services.auth_login(**params.validated_data, ip=client_ip(request)))
 
 
-class TokenRefreshView(jwt_views.TokenRefreshView):
-    serializer_class = s.TokenRefreshSerializer
-
+class TokenRefreshView(PublicAPIView):
     @extend_schema(
-        responses={200: s.TokenRefreshSerializer, **unauthorized("`token_not_valid` (expired, blacklisted, forged).")},
+        request=s.TokenRefreshSerializer,
+        responses={
+            200: s.TokenRefreshSerializer,
+            **unauthorized("`token_not_valid` (expired, blacklisted, forged, already used) or `no_active_account`."),
+        },
         summary="Exchange a refresh token for a new pair",
-        description="The refresh token rotates: the one sent is blacklisted and cannot be used again.",
+        description="The refresh token rotates: the one sent is blacklisted and cannot be used again. Of concurrent "
+        "uses of one token exactly one succeeds.",
     )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+    def post(self, request):
+        params = s.TokenRefreshSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        return Response(services.auth_token_refresh(refresh=params.validated_data["refresh"]))
 
 
 class LogoutView(jwt_views.TokenBlacklistView):
@@ -275,10 +280,10 @@ class MeView(RetryAfterMixin, APIView):
 
     @extend_schema(
         request=s.MeDeleteSerializer,
-        responses={204: None},
+        responses={204: None, **error_responses(409)},
         summary="Delete the account (anonymise and deactivate)",
         description="Needs the password (or, without one, a code from otp/request/). Orders are kept, without "
-        "personal data.",
+        "personal data. 409 `account_has_open_orders` while an order waits for payment, is paid or shipped.",
     )
     def delete(self, request):
         params = s.MeDeleteSerializer(data=request.data)

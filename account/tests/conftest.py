@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 from waffle.testutils import override_flag
 
+from account.models import AuthCounter
 from sms.backends import memory
 
 from .factories import PASSWORD, UserFactory
@@ -45,12 +46,14 @@ def customer(db):
 
 @pytest.fixture
 def clear_cache():
-    """Forget counters mid-test. On Redis only this process's keys go (FLUSHDB would hit parallel runs)."""
+    """Forget counters mid-test: the cache's (email cooldowns, throttles; on Redis only this process's
+    keys, FLUSHDB would hit parallel runs) and the brute-force counters in the database."""
 
     def clear() -> None:
         if hasattr(cache, "delete_pattern"):
             cache.delete_pattern("*")
         else:
             cache.clear()
+        AuthCounter.objects.all().delete()
 
     return clear

@@ -4,6 +4,8 @@ import pytest
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from account.models import AuthCounter
+
 from .factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -169,20 +171,15 @@ def test_lockout_is_lifted_when_it_expires(api_client, customer, settings):
     assert login(api_client, "jane@example.com", ip="10.0.4.9").status_code == 200
 
 
-@pytest.mark.redis
-def test_lockout_counters_live_in_redis_with_an_expiry(api_client, customer):
-    from django.core.cache import caches
-    from django_redis.cache import RedisCache
-
-    cache = caches["default"]
-    assert isinstance(cache, RedisCache)
+def test_lockout_counters_live_in_the_database_under_hashed_keys_with_an_expiry(api_client, customer):
     for i in range(5):
         login(api_client, "jane@example.com", "nope", ip=f"10.0.5.{i}")
 
     assert login(api_client, "jane@example.com", ip="10.0.5.9").status_code == 429
-    lock_keys = cache.keys("account:login-lock:*")
-    assert len(lock_keys) == 1  # the account's lock; the five IPs failed once each
-    assert 0 < cache.ttl(lock_keys[0]) <= 15 * 60
+    (lock,) = AuthCounter.objects.filter(key__startswith="account:login-lock:")  # the five IPs failed once each
+    assert "jane" not in lock.key
+    assert 14 * 60 < (lock.window_ends - timezone.now()).total_seconds() <= 15 * 60
+    assert not AuthCounter.objects.filter(key__startswith="account:login-fail:", count__gte=5).exists()
 
 
 def test_login_scope_throttle_applies(api_client, customer, monkeypatch):

@@ -2,6 +2,7 @@
 (origin check, JWT middleware, router). Transactional: consumers reach the database from other
 threads, which must see committed data."""
 
+import contextlib
 import json
 import time
 import uuid
@@ -12,15 +13,21 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core import mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from account.models import User
+from account.tokens import tokens_for_user, user_refresh_tokens_revoke
 from chat import consumers, events
 from chat.models import Conversation, Message
 from chat.presence import presence_is_connected
 from ecommerce_api.asgi import application
 
 from .factories import ConversationFactory, MessageFactory, StaffFactory, UserFactory
+from .helpers import GroupListener
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,8 +61,13 @@ async def open_socket(path: str, user=None, *, via: str = "query", origin=ORIGIN
 
 
 async def admitted(path: str, user=None, **kwargs) -> WebsocketCommunicator:
+    """Open a socket and prove it was admitted with a round trip: an admitted socket answers a frame
+    of an unknown type with an `unknown_type` error (no database work), a refused one is closed."""
     communicator = await open_socket(path, user, **kwargs)
-    assert await communicator.receive_nothing(timeout=0.1), "expected an open socket, got a frame or a close"
+    await communicator.send_json_to({"type": "probe"})
+    answer = await communicator.receive_output(timeout=TIMEOUT)
+    assert answer["type"] == "websocket.send", f"expected an admitted socket, got {answer}"
+    assert json.loads(answer["text"])["code"] == "unknown_type"
     return communicator
 
 
@@ -545,3 +557,176 @@ def test_messages_survive_reconnects_in_history(chat_on, user, staff_user, auth_
     history = auth_client.get(f"/api/v1/chat/conversations/{conversation.pk}/messages/").json()["results"]
     assert [m["body"] for m in history] == ["reply while you were away"]
     assert auth_client.get(f"/api/v1/chat/conversations/{conversation.pk}/").json()["unread_count"] == 1
+
+
+# --- rights lost while a socket is open ----------------------------------------------------------
+
+RIGHTS_REVOKED = {"type": "error", "code": "rights_revoked", "detail": "Your staff rights were removed."}
+SESSION_ENDED = {
+    "type": "error",
+    "code": "session_ended",
+    "detail": "This account was deactivated or signed out; sign in again.",
+}
+
+
+async def refused_and_closed(communicator: WebsocketCommunicator) -> tuple[dict, dict]:
+    """The error frame and the close that follow a refusal, then the client's side of the close."""
+    error = await next_frame(communicator)
+    closing = await communicator.receive_output(timeout=TIMEOUT)
+    await communicator.disconnect()
+    return error, closing
+
+
+def agent_frame(kind: str, question: Message) -> dict:
+    return {
+        "message": {"type": "message", "body": "still an agent?"},
+        "read": {"type": "read", "message_id": str(question.pk)},
+        "typing": {"type": "typing"},
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["message", "read", "typing"])
+def test_agent_frame_after_staff_rights_were_removed_is_refused_with_4403(chat_on, user, staff_user, kind):
+    conversation = ConversationFactory(customer=user)
+    question = MessageFactory(conversation=conversation)
+
+    async def scenario():
+        customer = await admitted(chat_path(conversation), user)
+        agent = await admitted(chat_path(conversation), staff_user)
+        # A bare UPDATE sends no signal: only the per-frame check can notice.
+        await database_sync_to_async(User.objects.filter(pk=staff_user.pk).update)(is_staff=False)
+        await agent.send_json_to(agent_frame(kind, question))
+        refusal = await refused_and_closed(agent)
+        # The customer heard nothing of the refused frame: the next thing it hears is its own echo.
+        await customer.send_json_to({"type": "message", "body": "hello?"})
+        after = await next_frame(customer)
+        await customer.disconnect()
+        return refusal, after
+
+    (error, closing), after = run(scenario)
+
+    assert error == RIGHTS_REVOKED
+    assert closing == {"type": "websocket.close", "code": consumers.CLOSE_FORBIDDEN}
+    assert after["message"]["body"] == "hello?"
+    assert list(Message.objects.order_by("created_at").values_list("sender_role", "read_at")) == [
+        ("customer", None),
+        ("customer", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "change", [{"is_active": False}, {"session_version": F("session_version") + 1}], ids=["deactivated", "signed_out"]
+)
+def test_agent_frame_after_deactivation_or_sign_out_is_refused_with_4401(chat_on, user, staff_user, change):
+    conversation = ConversationFactory(customer=user)
+
+    async def scenario():
+        agent = await admitted(chat_path(conversation), staff_user)
+        await database_sync_to_async(User.objects.filter(pk=staff_user.pk).update)(**change)
+        await agent.send_json_to({"type": "message", "body": "still here?"})
+        return await refused_and_closed(agent)
+
+    error, closing = run(scenario)
+
+    assert error == SESSION_ENDED
+    assert closing == {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHENTICATED}
+    assert Message.objects.count() == 0
+
+
+def test_removing_staff_rights_closes_idle_agent_sockets_but_not_their_own_conversation(chat_on, user, staff_user):
+    theirs = ConversationFactory(customer=user)
+    own = ConversationFactory(customer=staff_user)  # the staff member is this one's customer
+
+    async def scenario():
+        agent = await admitted(chat_path(theirs), staff_user)
+        feed = await admitted("/ws/support/", staff_user)
+        as_customer = await admitted(chat_path(own), staff_user)
+        staff_user.is_staff = False
+        await database_sync_to_async(staff_user.save)()
+        # No frame from the agent sockets: the account change itself closes them.
+        closed = [await refused_and_closed(agent), await refused_and_closed(feed)]
+        await as_customer.send_json_to({"type": "message", "body": "my own question"})
+        echo = await next_frame(as_customer)
+        await as_customer.disconnect()
+        return closed, echo
+
+    closed, echo = run(scenario)
+
+    assert closed == [(RIGHTS_REVOKED, {"type": "websocket.close", "code": consumers.CLOSE_FORBIDDEN})] * 2
+    assert echo["message"]["sender"]["role"] == "customer"
+    assert list(Message.objects.values_list("conversation_id", "body")) == [(own.pk, "my own question")]
+
+
+@pytest.mark.parametrize("how", ["deactivated", "signed_out"])
+def test_deactivation_or_sign_out_closes_every_idle_socket_with_4401(chat_on, user, staff_user, how):
+    conversation = ConversationFactory(customer=staff_user)
+    elsewhere = ConversationFactory(customer=user)
+
+    def change() -> None:
+        if how == "deactivated":
+            staff_user.is_active = False
+            staff_user.save()
+        else:  # what a password change or reset does
+            user_refresh_tokens_revoke(staff_user)
+
+    async def scenario():
+        sockets = [
+            await admitted(chat_path(conversation), staff_user),
+            await admitted(chat_path(elsewhere), staff_user),
+            await admitted("/ws/support/", staff_user),
+        ]
+        await database_sync_to_async(change)()
+        closed = [await refused_and_closed(socket) for socket in sockets]
+        present = presence_is_connected(conversation_id=conversation.pk, user_id=staff_user.pk)
+        return closed, present
+
+    closed, present = run(scenario)
+
+    assert closed == [(SESSION_ENDED, {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHENTICATED})] * 3
+    assert present is False
+
+
+def test_account_changes_reach_the_users_group_only_when_rights_change(chat_on, staff_user):
+    listener = GroupListener(events.user_group(staff_user.pk))
+
+    staff_user.first_name = "Renamed"
+    staff_user.save()
+    staff_user.last_login = timezone.now()
+    staff_user.save(update_fields=["last_login"])
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        staff_user.is_staff = False
+        staff_user.save()
+        raise RuntimeError("rolled back: nobody is told")
+    staff_user.refresh_from_db()
+    staff_user.is_staff = False
+    staff_user.save()
+
+    # One event, from the last save: the others changed nothing watched, or were rolled back.
+    assert listener.drain() == [{"type": "chat.access", "active": True, "is_staff": False, "session_version": 0}]
+
+
+def test_a_socket_opened_after_the_sign_out_survives_the_push(chat_on, user):
+    """The push carries the current session_version: of two sockets hearing the same push, the one
+    opened with a token from before the sign-out closes, the one with a token issued after it (a
+    password change hands out a new pair) stays."""
+    conversation = ConversationFactory(customer=user)
+
+    async def scenario():
+        old = await admitted(chat_path(conversation), user)
+        # The sign-out's own UPDATE, without its push yet, so both sockets hear the same one.
+        await database_sync_to_async(User.objects.filter(pk=user.pk).update)(session_version=F("session_version") + 1)
+        await database_sync_to_async(user.refresh_from_db)()
+        fresh_token = (await database_sync_to_async(tokens_for_user)(user))["access"]
+        fresh = await admitted(f"{chat_path(conversation)}?token={fresh_token}")
+        await database_sync_to_async(events.publish_user_access)(user_id=user.pk, rights=(False, 1))
+        closed = await refused_and_closed(old)
+        await fresh.send_json_to({"type": "message", "body": "new session"})
+        echo = await next_frame(fresh)
+        await fresh.disconnect()
+        return closed, echo
+
+    (error, closing), echo = run(scenario)
+
+    assert error == SESSION_ENDED
+    assert closing["code"] == consumers.CLOSE_UNAUTHENTICATED
+    assert echo["message"]["body"] == "new session"

@@ -100,3 +100,19 @@ def test_metrics_endpoint_exports_prometheus_text(api_client):
 
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
+
+
+@pytest.mark.django_db
+def test_null_character_in_a_lookup_is_400_not_500(staff_client, api_client):
+    """PostgreSQL refuses NUL in text; a slug field or URL id carrying one must not become a 500."""
+    created = staff_client.post(
+        "/api/v1/products/",
+        {"name": "Lamp", "category": "lamps\x00", "variants": [{"sku": "L-1", "price": "10.00"}]},
+        format="json",
+    )
+    fetched = api_client.get("/api/v1/products/lamp%00/")
+
+    assert created.status_code == 400, created.content
+    assert created.json()["type"] == "validation_error"
+    assert fetched.status_code in (400, 404), fetched.content
+    assert fetched.json()["type"] in ("validation_error", "client_error")

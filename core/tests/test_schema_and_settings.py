@@ -63,6 +63,13 @@ def test_check_deploy_is_clean_with_production_settings():
         {
             "SECRET_KEY": "x" * 20 + "-deploy-check-secret-0123456789abcdefghijklmnop",
             "ALLOWED_HOSTS": "shop.example.com",
+            # A real gateway, as `make check-deploy` sets: the dummy one is ecommerce.E001 here.
+            "PAYMENT_GATEWAY": "stripe",
+            "STRIPE_SECRET_KEY": "sk_test_placeholder",
+            "STRIPE_WEBHOOK_SECRET": "whsec_placeholder",
+            # Real delivery, as `make check-deploy` sets: the console backends are ecommerce.W003.
+            "EMAIL_URL": "smtp+tls://shop@smtp.example.com:587",
+            "SMS_BACKEND": "sms.backends.twilio.SmsBackend",
         }
     )
 

@@ -240,11 +240,22 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# --- Security: proxies, metrics, payments (docs/OPERATIONS.md, "Security settings") -----------
+# Addresses or CIDR networks of the reverse proxies in front (nginx, the ingress controller).
+# X-Forwarded-For is honoured only from these peers (core.net.client_ip); empty = from nobody.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# When set, /metrics needs `Authorization: Bearer <token>`; unset, it answers only loopback peers
+# (or everyone with DEBUG on). core.views.metrics.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The dummy gateway marks orders paid without money: with DEBUG off the system check
+# ecommerce.E001 refuses it unless this demo-only opt-in is true (core/checks.py).
+ALLOW_DUMMY_PAYMENTS_IN_PRODUCTION = env.bool("ALLOW_DUMMY_PAYMENTS_IN_PRODUCTION", default=False)
+
 # --- REST framework -----------------------------------------------------------------------------
 GLOBAL_ANON_THROTTLE_RATE = env("GLOBAL_ANON_THROTTLE_RATE", default="300/minute")
 GLOBAL_USER_THROTTLE_RATE = env("GLOBAL_USER_THROTTLE_RATE", default="1200/minute")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["account.authentication.JWTAuthentication"],  # simplejwt + session check
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -256,9 +267,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        # DRF's, with the client address of core.net (X-Forwarded-For only from TRUSTED_PROXIES).
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
+        "core.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": GLOBAL_ANON_THROTTLE_RATE,
@@ -276,7 +288,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # Never read from the environment: 0 makes any DRF throttle outside core.throttling use
+    # REMOTE_ADDR, which uvicorn rewrites only for TRUSTED_PROXIES (docker/entrypoint.sh).
+    "NUM_PROXIES": 0,
 }
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "core.errors.ExceptionHandler",
@@ -399,6 +413,11 @@ STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # How old a webhook signature timestamp may be before the event is refused (Stripe's default).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Payment methods offered on PaymentIntents (default card only). Slow methods (us_bank_account,
+# sepa_debit, ...) make orders wait in payment_processing; empty = the Stripe dashboard decides.
+STRIPE_PAYMENT_METHOD_TYPES = env.list("STRIPE_PAYMENT_METHOD_TYPES", default=["card"])
+# Who is emailed about payment disputes (chargebacks); empty = every active staff user.
+PAYMENT_ALERT_EMAILS = env.list("PAYMENT_ALERT_EMAILS", default=[])
 
 # --- Accounts and SMS (account, sms apps; docs/ACCOUNTS.md) --------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="E-commerce Shop")

@@ -59,6 +59,10 @@ class OrderSerializer(serializers.ModelSerializer):
     shipping_address = AddressSnapshotSerializer(read_only=True)
     billing_address = AddressSnapshotSerializer(read_only=True)
     shipping_method = ShippingMethodSnapshotSerializer(source="shipping_method_snapshot", read_only=True)
+    refund_pending = serializers.BooleanField(
+        read_only=True,
+        help_text="A refund is sent to the payment provider and not yet confirmed; the order cannot ship.",
+    )
 
     class Meta:
         model = Order
@@ -75,6 +79,9 @@ class OrderSerializer(serializers.ModelSerializer):
             "currency",
             "amount_paid",
             "amount_refunded",
+            "amount_refund_pending",
+            "refund_pending",
+            "dispute_status",
             "coupon_code",
             "shipping_address",
             "billing_address",

@@ -54,7 +54,7 @@ def test_change_page_shows_lines_events_and_payments(admin_client_, user, shop):
 
     assert response.status_code == 200
     inline_models = [formset.formset.model.__name__ for formset in response.context["inline_admin_formsets"]]
-    assert inline_models == ["OrderLine", "OrderEvent", "Payment"]
+    assert inline_models == ["OrderLine", "OrderEvent", "Payment", "PaymentDispute"]
     content = response.content.decode()
     assert "SHIRT-M" in content
     assert "succeeded" in content

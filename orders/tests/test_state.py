@@ -8,6 +8,10 @@ from orders.state import ALLOWED_TRANSITIONS, OrderStatus, can_transition, ensur
 EXPECTED_EDGES = {
     ("pending_payment", "paid"),
     ("pending_payment", "cancelled"),
+    ("pending_payment", "payment_processing"),
+    ("payment_processing", "paid"),
+    ("payment_processing", "pending_payment"),
+    ("payment_processing", "cancelled"),
     ("paid", "shipped"),
     ("paid", "cancelled"),
     ("paid", "refunded"),

@@ -166,12 +166,12 @@ class FakeStripe:
 
     # --- webhook events -------------------------------------------------------------------------
 
-    def event(self, event_type: str, obj: dict, *, event_id: str | None = None) -> dict:
+    def event(self, event_type: str, obj: dict, *, event_id: str | None = None, created: int | None = None) -> dict:
         return {
             "id": event_id or f"evt_fake{next(self._ids):06d}",
             "object": "event",
             "api_version": "2024-06-20",
-            "created": int(time.time()),
+            "created": int(time.time()) if created is None else created,
             "type": event_type,
             "livemode": False,
             "data": {"object": obj},
@@ -186,7 +186,42 @@ class FakeStripe:
         self.intents[intent_id] = intent
         return self.event("payment_intent.succeeded", intent)
 
-    def failed_event(self, intent_id: str, *, code: str = "card_declined") -> dict:
+    def processing_event(self, intent_id: str, *, created: int | None = None) -> dict:
+        """A bank debit (us_bank_account, sepa_debit) was confirmed: the money arrives in days."""
+        intent = dict(self.intents[intent_id])
+        intent.update(status="processing", payment_method_types=["us_bank_account"])
+        self.intents[intent_id] = intent
+        return self.event("payment_intent.processing", intent, created=created)
+
+    def dispute_event(
+        self,
+        intent_id: str,
+        change: str = "created",
+        *,
+        dispute_id: str = "dp_fake1",
+        status: str = "needs_response",
+        reason: str = "fraudulent",
+        amount: int | None = None,
+        created: int | None = None,
+    ) -> dict:
+        """`charge.dispute.<change>` for the intent's charge, shaped like Stripe's Dispute object."""
+        intent = self.intents[intent_id]
+        dispute = {
+            "id": dispute_id,
+            "object": "dispute",
+            "amount": intent["amount"] if amount is None else amount,
+            "currency": intent["currency"],
+            "charge": f"ch_{intent_id}",
+            "payment_intent": intent_id,
+            "reason": reason,
+            "status": status,
+            "evidence_details": {"due_by": 1893456000, "has_evidence": False, "submission_count": 0},
+            "is_charge_refundable": False,
+            "livemode": False,
+        }
+        return self.event(f"charge.dispute.{change}", dispute, created=created)
+
+    def failed_event(self, intent_id: str, *, code: str = "card_declined", created: int | None = None) -> dict:
         intent = dict(self.intents[intent_id])
         intent.update(
             status="requires_payment_method",
@@ -196,7 +231,7 @@ class FakeStripe:
                 "message": "Your card was declined.",
             },
         )
-        return self.event("payment_intent.payment_failed", intent)
+        return self.event("payment_intent.payment_failed", intent, created=created)
 
     def refund_event(
         self, intent_id: str, *, amount: int, refund_id: str | None = None, status: str = "succeeded", metadata=None

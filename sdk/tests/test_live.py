@@ -1,7 +1,8 @@
 """The SDK against the real Django app over real HTTP (pytest-django's `live_server`).
 
-A flow whose server endpoint does not exist yet is skipped with the path it needs, decided by
-resolving the URL (the catch-all `^api/` 404 view does not count as built).
+Each flow first checks that the server routes it needs exist, by resolving them (the catch-all
+`^api/` 404 view does not count): a renamed or missing route FAILS the test with the path it needs,
+so the SDK and the server can never drift apart behind a skip.
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ PASSWORD = "correct-horse-battery"
 
 
 def require(*paths: str) -> None:
-    """Skip the test unless every path resolves to a real view."""
+    """Fail the test unless every path resolves to a real view."""
     for path in paths:
         try:
             match = resolve(path)
         except Resolver404:
             match = None
         if match is None or match.func is core_views.not_found:
-            pytest.skip(f"server endpoint {path} is not built yet")
+            pytest.fail(f"the SDK calls {path}, which the server does not route (renamed or removed?)")
 
 
 def flag_on(name: str) -> None:

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.openapi import MEDIA_URL_SCHEMA, OPTIONAL_MEDIA_URL_SCHEMA
-from shop.models import Category, Product, ProductImage, ProductVariant, Review
+from shop.models import Category, Product, ProductImage, ProductVariant, Review, StockMovement
 from shop.selectors import CategoryNode
 from shop.services import RESERVED_PRODUCT_SLUGS
 
@@ -403,6 +403,12 @@ class ProductCreateSerializer(ProductWriteSerializer):
 class StockChangeSerializer(serializers.Serializer):
     quantity_on_hand = serializers.IntegerField(min_value=0, required=False, help_text="Set the counted stock.")
     delta = serializers.IntegerField(required=False, help_text="Or add (receive) / subtract (write off) stock.")
+    reason = serializers.ChoiceField(
+        choices=StockMovement.Reason.choices,
+        default=StockMovement.Reason.CORRECTION,
+        help_text="Why the stock changes; recorded with the change.",
+    )
+    note = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("quantity_on_hand" in attrs) == ("delta" in attrs):

@@ -158,8 +158,8 @@ def _product_detail_data(slug: str, *, include_inactive: bool) -> dict[str, Any]
 
 
 def _related_data(slug: str) -> dict[str, Any]:
-    product = selectors.product_get_for_write(slug=slug)
-    if not product.is_active or not product.category.is_active:
+    product = selectors.product_visible_queryset().filter(slug=slug).first()
+    if product is None:
         raise ProductNotFound()
     related = selectors.product_related(product=product)
     return s.RelatedProductsSerializer(
@@ -338,7 +338,7 @@ class ProductVariantViewSet(ProductChildMixin, viewsets.GenericViewSet):
     def partial_update(self, request: Request, product_slug: str, sku: str) -> Response:
         params = s.VariantWriteSerializer(data=request.data, partial=True)
         params.is_valid(raise_exception=True)
-        variant = services.variant_update(variant=self.get_object(), **params.validated_data)
+        variant = services.variant_update(variant=self.get_object(), actor=request.user, **params.validated_data)
         return Response(s.StaffVariantSerializer(variant).data)
 
     def destroy(self, request: Request, product_slug: str, sku: str) -> Response:
@@ -346,7 +346,7 @@ class ProductVariantViewSet(ProductChildMixin, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        summary="Set or adjust stock on hand (staff)",
+        summary="Set or adjust stock on hand (staff); each change is recorded with its reason",
         request=s.StockChangeSerializer,
         responses={200: s.StaffVariantSerializer, **error_responses(409)},
     )
@@ -354,11 +354,13 @@ class ProductVariantViewSet(ProductChildMixin, viewsets.GenericViewSet):
     def stock(self, request: Request, product_slug: str, sku: str) -> Response:
         params = s.StockChangeSerializer(data=request.data)
         params.is_valid(raise_exception=True)
+        change = params.validated_data
+        recorded = {"reason": change["reason"], "note": change["note"], "actor": request.user}
         variant = self.get_object()
-        if "delta" in params.validated_data:
-            variant = services.stock_adjust(variant=variant, delta=params.validated_data["delta"])
+        if "delta" in change:
+            variant = services.stock_adjust(variant=variant, delta=change["delta"], **recorded)
         else:
-            variant = services.stock_set(variant=variant, quantity_on_hand=params.validated_data["quantity_on_hand"])
+            variant = services.stock_set(variant=variant, quantity_on_hand=change["quantity_on_hand"], **recorded)
         return Response(s.StaffVariantSerializer(variant).data)
 
 

@@ -40,7 +40,10 @@ def allocate(lines):
     """One checkout: lock the variants in pk order, then hold the merged quantities."""
     quantities = stock.quantities_by_variant(lines)
     with transaction.atomic():
-        locked = {variant.pk: variant for variant in stock.variants_lock(quantities)}
+        locked = {
+            variant.pk: variant
+            for variant in ProductVariant.objects.select_for_update().filter(pk__in=quantities).order_by("pk")
+        }
         stock.stock_allocate(quantities=quantities, variants=locked)
 
 

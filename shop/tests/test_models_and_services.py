@@ -129,7 +129,10 @@ def test_price_summary_ignores_inactive_variants():
 
 def _allocate(quantities):
     """As checkout does: lock the variants in pk order, then hold the quantities."""
-    locked = {variant.pk: variant for variant in stock.variants_lock(quantities)}
+    locked = {
+        variant.pk: variant
+        for variant in ProductVariant.objects.select_for_update().filter(pk__in=quantities).order_by("pk")
+    }
     stock.stock_allocate(quantities=quantities, variants=locked)
 
 
