@@ -2,7 +2,8 @@
 # One image for every role (web, worker, beat, migrations); docker/entrypoint.sh picks the role.
 #
 #   docker build -t ecommerce-api .
-#   docker run --env-file .env -p 8000:8000 ecommerce-api            # web (ASGI: HTTP + websockets)
+#   docker run --env-file .env -p 8000:8000 ecommerce-api            # web (gunicorn, WSGI: HTTP)
+#   docker run --env-file .env -p 8001:8001 ecommerce-api ws         # ws (uvicorn, ASGI: websockets)
 #   docker run --env-file .env ecommerce-api worker | beat | migrate  # the other roles
 #
 # Two stages: the builder has the compiler tool chain and produces a virtualenv; the runtime image
@@ -42,9 +43,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=ecommerce_api.settings.production \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/app/media \
-    WEB_CONCURRENCY=2
+    WEB_CONCURRENCY=2 \
+    WEB_THREADS=4
 
-# tini reaps zombies and forwards signals, so uvicorn and celery shut down gracefully.
+# tini reaps zombies and forwards signals, so gunicorn, uvicorn and celery shut down gracefully.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini \
     && rm -rf /var/lib/apt/lists/* \
@@ -69,12 +71,14 @@ RUN SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime ALLOWED_HOSTS=lo
 
 USER ${APP_UID}:${APP_UID}
 
-EXPOSE 8000
+# web (gunicorn) and ws (uvicorn).
+EXPOSE 8000 8001
 
-# Liveness only: readiness (database, cache, broker) is the orchestrator's business.
+# Liveness only: readiness (database, cache, broker) is the orchestrator's business. The web
+# port; a `ws` container is probed with `--port 8001` (docker-compose.yml does so).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/app/docker/healthcheck.py"]
 
 ENTRYPOINT ["tini", "--", "/app/docker/entrypoint.sh"]
-# web = uvicorn serving ecommerce_api.asgi:application with WEB_CONCURRENCY worker processes.
+# web = gunicorn serving ecommerce_api.wsgi:application: WEB_CONCURRENCY processes x WEB_THREADS.
 CMD ["web"]

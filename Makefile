@@ -16,7 +16,7 @@ help:
 	@echo "make lint         ruff check + format check"
 	@echo "make check-deploy Django's deployment checks with production settings"
 	@echo "make worker/beat  run the Celery worker / scheduler"
-	@echo "make bench        run the HTTP benchmark in bench/"
+	@echo "make bench        wrk benchmark of the shop vs a bare Django view (bench/README.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -79,8 +79,10 @@ beat: install
 schema: install
 	$(PY) manage.py spectacular --file schema.yml --validate --fail-on-warn
 
+# Needs wrk (apt-get install wrk), PostgreSQL and Redis: DATABASE_URL / REDIS_URL, else the bench's
+# own defaults. BENCH_ARGS="--products 2000 --duration 5" for a quick run.
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/run.py --seed $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -63,6 +63,21 @@ def _clear_cache():
 
 
 @pytest.fixture
+def throttle_rates(settings):
+    """`throttle_rates(login="2/hour")` sets throttle rates for one test (core.throttling reads them
+    per request). Hour windows: a minute boundary inside a test would reset a fixed-window counter."""
+
+    def set_rates(**rates: str | None) -> None:
+        current = settings.REST_FRAMEWORK
+        settings.REST_FRAMEWORK = {
+            **current,
+            "DEFAULT_THROTTLE_RATES": {**current["DEFAULT_THROTTLE_RATES"], **rates},
+        }
+
+    return set_rates
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
 

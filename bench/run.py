@@ -1,21 +1,23 @@
 #!/usr/bin/env python
-"""HTTP benchmark of the ASGI app on loopback: throughput and latency per endpoint, each one as a
-ratio against /health/live/ measured in the same run (speed goals are ratios, not absolute times).
+"""HTTP benchmark of the shop with wrk, every figure also a ratio to a bare Django view.
 
-    python bench/run.py                                 # defaults: 5 s per endpoint, 4 workers
-    python bench/run.py --seed --products 200           # migrate and load a demo catalog first
-    python bench/run.py --endpoints /api/v1/products/,/api/v1/products/{product_slug}/ --json out.json
+    make bench                                     # = python bench/run.py --seed (10,000 products)
+    python bench/run.py --seed --products 2000 --duration 5
+    python bench/run.py --server asgi --workers 2  # the same scenarios under uvicorn, to compare
 
-It starts uvicorn serving ecommerce_api.asgi:application on a free 127.0.0.1 port, against the
-database the environment configures (DATABASE_URL, else SQLite), and stops it afterwards. Each
-endpoint runs for --duration seconds or --max-requests requests, whichever comes first. An
-endpoint that answers 404 (its app is not built yet) or cannot be filled in is skipped, with the
-reason printed. See bench/README.md.
+It serves the shop (production settings, PostgreSQL and Redis from DATABASE_URL / REDIS_URL) and a
+bare Django project (bench/bare/: no apps, no middleware, one JsonResponse) with the same server
+command on two free 127.0.0.1 ports, drives them with `wrk -t2 -c8 --latency` after a 2 s warm-up,
+places orders with 8 concurrent buyers, and measures the cached product list again while one order
+a second is placed and paid. Catalog reads are measured cached (the shop's settings) and cold (a
+second shop server with SHOP_CACHE_TIMEOUT=0). Results: a table on stdout, and latest.json,
+latest.md and latest.png in --out-dir. See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -27,59 +29,112 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m bench.run`
+    sys.path.insert(0, str(ROOT))
+
+from bench import report, shopper, wrk  # noqa: E402
+
 HOST = "127.0.0.1"  # loopback only: this tool never aims at another machine
 HEALTH_PATH = "/health/live/"
-DEFAULT_ENDPOINTS = [
-    "/api/v1/products/",
-    "/api/v1/categories/",
-    "/api/v1/products/{product_slug}/",
-    "/api/v1/categories/{category_slug}/",
-    "/api/v1/products/?q=shirt",
-]
+BARE_PATH = "/"
+LIST_PATH = "/api/v1/products/?page_size=24"
+SEARCH_PATH = "/api/v1/products/?q=jacket&page_size=24"
+FACETS_PATH = "/api/v1/products/facets/"
+DETAIL_PATH = "/api/v1/products/{slug}/"
+CART_PATH = "/api/v1/cart/"
+CART_LINES = 3
+BUYERS = 8
+ORDERS_PER_SECOND_WHILE_BROWSING = 1.0
+
+SERVERS = ("asgi", "wsgi", "wsgi-sync")
+# What docker/entrypoint.sh `web` serves HTTP with; keep the two in step when the entrypoint moves.
+DEFAULT_SERVER = "wsgi"
+DEFAULT_WORKERS = 2
+DEFAULT_PRODUCTS = 10_000
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ecommerce_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
+SETTINGS_MODULE = "ecommerce_api.settings.production"
 MAX_DURATION_SECONDS = 300
-MAX_CONCURRENCY = 64
 STARTUP_TIMEOUT_SECONDS = 60
 
 
-@dataclass
-class EndpointResult:
-    path: str
-    url_path: str
-    requests: int
-    errors: int
-    seconds: float
-    rps: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-    status_counts: dict[str, int] = field(default_factory=dict)
-    rps_ratio: float | None = None  # endpoint throughput / health throughput
-    p50_ratio: float | None = None  # endpoint p50 / health p50
-    p95_ratio: float | None = None
+# --- servers ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Skipped:
-    path: str
-    reason: str
+def server_environment(*, cache_timeout: int | None = None) -> dict[str, str]:
+    """What a deployment would set, plus what loopback benchmarking needs (no HTTPS, no 429s)."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=f"{HOST},localhost",
+        DEBUG="false",
+        # The benchmark is a demo shop: orders are paid by the dummy gateway, which production
+        # settings refuse unless told so (core/checks.py).
+        PAYMENT_GATEWAY="dummy",
+        ALLOW_DUMMY_PAYMENTS_IN_PRODUCTION="true",
+        TRUSTED_PROXIES="",
+        # Plain HTTP on loopback: a redirect to https would measure 301s.
+        SECURE_SSL_REDIRECT="false",
+        # One client address hammering the API: real rates would turn it into a 429 test.
+        GLOBAL_ANON_THROTTLE_RATE="100000000/minute",
+        GLOBAL_USER_THROTTLE_RATE="100000000/minute",
+        LOGIN_THROTTLE_RATE="100000/minute",
+        LOG_LEVEL="WARNING",
+        LOG_FORMAT="json",  # as deployed: the level filters lines out before any formatting
+    )
+    env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    env.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
+    # As deployed, jobs (order emails, ERP pushes) go to a broker for the worker, not inline in the
+    # request (without a broker they run eagerly). No worker runs: the web tier is measured alone,
+    # and the queued jobs are dropped with the bench's Redis database.
+    env.setdefault("CELERY_BROKER_URL", env["REDIS_URL"])
+    env["BARE_SECRET_KEY"] = env["SECRET_KEY"]
+    if cache_timeout is not None:
+        env["SHOP_CACHE_TIMEOUT"] = str(cache_timeout)
+    return env
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending list (0 < fraction <= 1)."""
-    if not sorted_values:
-        raise ValueError("no values")
-    if not 0 < fraction <= 1:
-        raise ValueError("fraction must be in (0, 1]")
-    # Rounded first, so 0.07 * 100 (7.000000000000001) is rank 7, not 8.
-    rank = max(1, math.ceil(round(len(sorted_values) * fraction, 9)))
-    return sorted_values[rank - 1]
+def server_command(*, server: str, project: str, port: int, workers: int) -> list[str]:
+    """The same command for the shop (`ecommerce_api`) and the bare project (`bench.bare`)."""
+    bind = f"{HOST}:{port}"
+    if server == "asgi":
+        # docker/entrypoint.sh `web`, bound to loopback.
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"{project}.asgi:application",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--lifespan",
+            "off",
+            "--timeout-keep-alive",
+            "75",
+            "--no-proxy-headers",
+            "--no-server-header",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+    gunicorn = [sys.executable, "-m", "gunicorn", f"{project}.wsgi:application", "--bind", bind]
+    gunicorn += ["--workers", str(workers), "--log-level", "warning"]
+    if server == "wsgi":
+        return [*gunicorn, "-k", "gthread", "--threads", "4", "--keep-alive", "75"]
+    if server == "wsgi-sync":
+        return [*gunicorn, "-k", "sync"]
+    raise ValueError(f"unknown server {server!r}")
 
 
 def free_port() -> int:
@@ -88,349 +143,371 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_environment(*, settings_module: str) -> dict[str, str]:
-    """The app's environment: the caller's, with what a fair measurement needs on top."""
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = settings_module
-    # DEBUG records every SQL query in memory and renders debug pages: never measure with it.
-    env["DEBUG"] = "false"
-    # The benchmark is one client hammering the API; throttles would turn it into a 429 test.
-    env["GLOBAL_ANON_THROTTLE_RATE"] = "100000000/minute"
-    env["GLOBAL_USER_THROTTLE_RATE"] = "100000000/minute"
-    env.setdefault("LOG_LEVEL", "WARNING")
-    env.setdefault("LOG_FORMAT", "text")
-    if settings_module.endswith(".production"):
-        env.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(40))
-        env["ALLOWED_HOSTS"] = HOST
-        env["SECURE_SSL_REDIRECT"] = "false"
-    return env
-
-
-def run_manage(args: list[str], *, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
-
-
-def server_command(*, server: str, port: int, workers: int) -> list[str]:
-    if server == "wsgi":
-        # For comparison only: plain HTTP through gunicorn's threaded workers (no websockets).
-        return [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ecommerce_api.wsgi:application",
-            "--bind",
-            f"{HOST}:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ]
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "ecommerce_api.asgi:application",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--lifespan",
-        "off",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-
-
-def start_server(*, server: str, port: int, workers: int, env: dict[str, str], log_file) -> subprocess.Popen:
-    return subprocess.Popen(
-        server_command(server=server, port=port, workers=workers),
-        cwd=ROOT,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def wait_until_live(base_url: str, process: subprocess.Popen, *, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
+def wait_until_answering(url: str, process: subprocess.Popen, *, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode} before answering")
+            raise RuntimeError(f"the server exited with code {process.returncode} before answering {url}")
         try:
-            if requests.get(base_url + HEALTH_PATH, timeout=1).status_code == 200:
+            if requests.get(url, timeout=2).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer {HEALTH_PATH} within {timeout:.0f} s")
+    raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s")
 
 
-def stop_server(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
 
 
-PLACEHOLDER_SOURCES = {"product_slug": "/api/v1/products/", "category_slug": "/api/v1/categories/"}
-
-
-def discover_placeholders(base_url: str, paths: list[str]) -> dict[str, str]:
-    """Slugs for {product_slug} and {category_slug}, taken from the first page of each list."""
-    found: dict[str, str] = {}
-    for name, path in PLACEHOLDER_SOURCES.items():
-        if not any("{" + name + "}" in endpoint for endpoint in paths):
-            continue
+@contextlib.contextmanager
+def serving(*, server: str, project: str, workers: int, env: dict[str, str], ready_path: str) -> Iterator[str]:
+    """A server on a free loopback port for the block; yields its base URL."""
+    port = free_port()
+    log_path = Path(tempfile.gettempdir()) / f"bench-{project.replace('.', '-')}-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            server_command(server=server, project=project, port=port, workers=workers),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://{HOST}:{port}"
         try:
-            response = requests.get(base_url + path, timeout=10)
-        except requests.RequestException:
-            continue
-        if response.status_code != 200:
-            continue
-        body = response.json()
-        items = body.get("results", body) if isinstance(body, dict) else body
-        if isinstance(items, list) and items and isinstance(items[0], dict) and items[0].get("slug"):
-            found[name] = items[0]["slug"]
-    return found
-
-
-def fill_placeholders(path: str, values: dict[str, str]) -> str | None:
-    try:
-        return path.format(**values)
-    except (KeyError, IndexError):
-        return None
-
-
-def preflight_reason_for_status(status: int) -> str | None:
-    """Why an endpoint answering `status` to a first GET is not measured (None: it is)."""
-    if status == 404:
-        return "404: the route or its data is not there (app not built yet, or no data: try --seed)"
-    if status >= 400:
-        return f"answers {status}; a benchmark of an error page says nothing (try --seed)"
-    return None
-
-
-def preflight(base_url: str, url_path: str) -> str | None:
-    """None when the endpoint is worth measuring, else the reason to skip it."""
-    try:
-        response = requests.get(base_url + url_path, timeout=30)
-    except requests.RequestException as exc:
-        return f"request failed: {exc}"
-    return preflight_reason_for_status(response.status_code)
-
-
-def measure(
-    base_url: str, path: str, url_path: str, *, duration: float, concurrency: int, max_requests: int
-) -> EndpointResult:
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
-    errors = 0
-    issued = 0
-    lock = threading.Lock()
-    stop_at = time.monotonic() + duration
-
-    def worker() -> None:
-        nonlocal errors, issued
-        session = requests.Session()
-        own_latencies: list[float] = []
-        own_statuses: dict[str, int] = {}
-        own_errors = 0
-        try:
-            while time.monotonic() < stop_at:
-                with lock:
-                    if issued >= max_requests:
-                        break
-                    issued += 1
-                started = time.perf_counter()
-                try:
-                    response = session.get(base_url + url_path, timeout=30)
-                    response.content  # noqa: B018  (read the whole body, as a client would)
-                except requests.RequestException:
-                    own_errors += 1
-                    continue
-                own_latencies.append(time.perf_counter() - started)
-                key = str(response.status_code)
-                own_statuses[key] = own_statuses.get(key, 0) + 1
-                if response.status_code >= 400:
-                    own_errors += 1
+            wait_until_answering(base_url + ready_path, process)
+            yield base_url
         finally:
-            session.close()
-            with lock:
-                latencies.extend(own_latencies)
-                errors += own_errors
-                for key, count in own_statuses.items():
-                    statuses[key] = statuses.get(key, 0) + count
+            stop(process)
+    if log_path.stat().st_size:
+        print(f"  ({project} server output: {log_path})")
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
 
-    ordered = sorted(latencies)
-    if not ordered:
-        raise RuntimeError(f"{url_path}: no request completed")
-    return EndpointResult(
+# --- database -----------------------------------------------------------------------------------
+
+
+def run_manage(args: list[str], *, env: dict[str, str], capture: bool = False) -> str:
+    completed = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=capture, text=True
+    )
+    return completed.stdout or ""
+
+
+def database_create_if_missing(database_url: str) -> None:
+    """CREATE DATABASE for a PostgreSQL URL whose database does not exist yet."""
+    parts = urlsplit(database_url)
+    if not parts.scheme.startswith("postgres"):
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def product_count(env: dict[str, str]) -> int:
+    output = run_manage(
+        ["shell", "-c", "from shop.models import Product; print(Product.objects.count())"], env=env, capture=True
+    )
+    return int(output.strip().splitlines()[-1])
+
+
+def prepare_database(*, env: dict[str, str], products: int) -> None:
+    """Migrate, and seed unless the catalog already holds `products` products."""
+    database_create_if_missing(env["DATABASE_URL"])
+    run_manage(["migrate", "--noinput", "-v", "0"], env=env)
+    existing = product_count(env)
+    if existing >= products:
+        print(f"catalog: {existing} products, seeding skipped")
+        return
+    print(f"catalog: {existing} products, seeding {products}")
+    run_manage(["seed_sample_data", "--products", str(products), "--no-progress"], env=env)
+
+
+class ConnectionSampler:
+    """Peak number of PostgreSQL connections to the shop's database while the block runs.
+
+    Persistent connections (CONN_MAX_AGE) are per thread; under ASGI each request's sync work may
+    run on another thread, so this is the figure that meets PostgreSQL's max_connections first.
+    """
+
+    INTERVAL_SECONDS = 0.25
+
+    def __init__(self, database_url: str) -> None:
+        parts = urlsplit(database_url)
+        self.enabled = parts.scheme.startswith("postgres")
+        self._url, self._name = parts._replace(path="/postgres").geturl(), parts.path.lstrip("/")
+        self.peak: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self._url, autocommit=True) as connection:
+            while not self._stop.is_set():
+                query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+                (count,) = connection.execute(query, [self._name]).fetchone()
+                self.peak = max(self.peak or 0, count)
+                self._stop.wait(self.INTERVAL_SECONDS)
+
+    def __enter__(self) -> ConnectionSampler:
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        if self.enabled:
+            self._thread.join(timeout=5)
+
+
+def make_fixtures(*, env: dict[str, str], users: int, variants: int) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "fixtures.json"
+        args = [sys.executable, "-m", "bench.fixtures", "--users", str(users), "--variants", str(variants)]
+        subprocess.run([*args, "--out", str(out)], cwd=ROOT, env=env, check=True)
+        return json.loads(out.read_text())
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+
+def from_wrk(name: str, label: str, path: str, measured: wrk.WrkResult, **extra) -> report.Result:
+    return report.Result(
+        name=name,
+        label=label,
         path=path,
-        url_path=url_path,
-        requests=len(ordered),
-        errors=errors,
-        seconds=round(elapsed, 3),
-        rps=round(len(ordered) / elapsed, 1),
-        p50_ms=round(percentile(ordered, 0.50) * 1000, 2),
-        p95_ms=round(percentile(ordered, 0.95) * 1000, 2),
-        p99_ms=round(percentile(ordered, 0.99) * 1000, 2),
-        max_ms=round(ordered[-1] * 1000, 2),
-        status_counts=statuses,
+        tool="wrk",
+        rps=measured.rps,
+        requests=measured.requests,
+        errors=measured.errors,
+        seconds=measured.seconds,
+        p50_ms=measured.p50_ms,
+        p90_ms=measured.p90_ms,
+        p99_ms=measured.p99_ms,
+        extra={"non_2xx": measured.non_2xx, "socket_errors": measured.socket_errors, **extra},
     )
 
 
-def add_ratios(results: list[EndpointResult], health: EndpointResult) -> None:
-    for result in results:
-        result.rps_ratio = round(result.rps / health.rps, 3) if health.rps else None
-        result.p50_ratio = round(result.p50_ms / health.p50_ms, 2) if health.p50_ms else None
-        result.p95_ratio = round(result.p95_ms / health.p95_ms, 2) if health.p95_ms else None
+def measure(
+    name: str, label: str, base_url: str, path: str, *, duration: float, headers: dict[str, str] | None = None
+) -> report.Result:
+    """One wrk scenario, after checking the page answers 200 (a benchmark of an error says nothing)."""
+    response = requests.get(base_url + path, headers=headers, timeout=60)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path} answers {response.status_code}: {response.text[:200]}")
+    print(f"  {label} ...", flush=True)
+    return from_wrk(name, label, path, wrk.run(base_url + path, duration=duration, headers=headers))
 
 
-def format_table(results: list[EndpointResult]) -> str:
-    header = f"{'endpoint':<44} {'reqs':>7} {'err':>5} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'rps/health':>10} {'p50 x':>7} {'p95 x':>7}"
-    lines = [header, "-" * len(header)]
-    for r in results:
-        lines.append(
-            f"{r.url_path[:44]:<44} {r.requests:>7} {r.errors:>5} {r.rps:>8.1f} {r.p50_ms:>8.2f} {r.p95_ms:>8.2f} "
-            f"{r.rps_ratio if r.rps_ratio is not None else '-':>10} {r.p50_ratio if r.p50_ratio is not None else '-':>7} "
-            f"{r.p95_ratio if r.p95_ratio is not None else '-':>7}"
+def nearest_rank(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending, non-empty list (0 < fraction <= 1)."""
+    if not sorted_values or not 0 < fraction <= 1:
+        raise ValueError("need values and a fraction in (0, 1]")
+    # Rounded first, so 0.07 * 100 (7.000000000000001 in floats) is rank 7, not 8.
+    rank = max(1, math.ceil(round(len(sorted_values) * fraction, 9)))
+    return sorted_values[rank - 1]
+
+
+def from_buyers(stats: shopper.BuyerStats, seconds: float) -> report.Result:
+    ordered = sorted(stats.latencies)
+    percentile = {p: round(nearest_rank(ordered, p / 100) * 1000, 2) if ordered else None for p in (50, 90, 95, 99)}
+    return report.Result(
+        name="orders",
+        label=f"order placement, {BUYERS} buyers",
+        path="POST /api/v1/orders/",
+        tool="python-threads",
+        rps=round(stats.orders / seconds, 2),
+        requests=len(ordered),
+        errors=stats.errors,
+        seconds=round(seconds, 2),
+        p50_ms=percentile[50],
+        p90_ms=percentile[90],
+        p95_ms=percentile[95],
+        p99_ms=percentile[99],
+        extra={"buyers": BUYERS, "orders_paid": stats.orders},
+    )
+
+
+def measure_orders(shoppers: list[shopper.Shopper], variant_ids: list[int], *, duration: float) -> report.Result:
+    print(f"  order placement, {BUYERS} buyers ...", flush=True)
+    stats, seconds = shopper.buyers_run(shoppers, variant_ids, seconds=duration)
+    return from_buyers(stats, seconds)
+
+
+def measure_mixed(
+    base_url: str, buyer: shopper.Shopper, variant_id: int, *, duration: float, quiet: report.Result
+) -> report.Result:
+    """The cached list while orders flow: each one moves stock, which must not empty the catalog cache."""
+    print("  product list (cached) while orders flow ...", flush=True)
+    with shopper.BackgroundBuyer(buyer, variant_id, interval=1 / ORDERS_PER_SECOND_WHILE_BROWSING) as background:
+        measured = wrk.run(base_url + LIST_PATH, duration=duration)
+    return from_wrk(
+        "mixed",
+        "product list 24, cached, orders flowing",
+        LIST_PATH,
+        measured,
+        ratio_to_quiet=round(measured.rps / quiet.rps, 4) if quiet.rps else None,
+        background_orders_paid=background.stats.orders,
+        background_errors=background.stats.errors,
+    )
+
+
+def first_product_slug(base_url: str) -> str:
+    response = requests.get(base_url + LIST_PATH, timeout=60)
+    results = response.json().get("results") if response.status_code == 200 else None
+    if not results:
+        raise RuntimeError("the product list is empty: run with --seed")
+    return results[0]["slug"]
+
+
+def sampled(database_url: str, take: Callable[[], report.Result]) -> report.Result:
+    """`take()`'s result, with the peak of database connections seen while it ran."""
+    with ConnectionSampler(database_url) as sampler:
+        result = take()
+    result.extra["db_connections_peak"] = sampler.peak
+    return result
+
+
+def run_scenarios(args: argparse.Namespace) -> list[report.Result]:
+    env = server_environment()
+    if args.seed:
+        prepare_database(env=env, products=args.products)
+    # Buyers 0..7 each order their own variant; buyer 8 orders while browsing is measured; buyer 9
+    # owns the cart that is read (its lines reuse the first variants: it never orders).
+    fixtures = make_fixtures(env=env, users=BUYERS + 2, variants=BUYERS + 1)
+    users, variant_ids = fixtures["users"], fixtures["variant_ids"]
+    common = {"server": args.server, "workers": args.workers}
+    duration = args.duration
+    results: list[report.Result] = []
+
+    db = env["DATABASE_URL"]
+    print(f"server: {args.server} x{args.workers}; wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} -d{duration:g}s")
+    with serving(project="bench.bare", env=env, ready_path=BARE_PATH, **common) as bare_url:
+        results.append(measure(report.BARE, "bare Django JsonResponse", bare_url, BARE_PATH, duration=duration))
+
+    with serving(project="ecommerce_api", env=env, ready_path=HEALTH_PATH, **common) as base_url:
+        results.append(
+            sampled(db, lambda: measure("health", "/health/live/", base_url, HEALTH_PATH, duration=duration))
         )
-    return "\n".join(lines)
+        quiet = sampled(
+            db, lambda: measure("list_cached", "product list 24, cached", base_url, LIST_PATH, duration=duration)
+        )
+        results.append(quiet)
+
+        reader = shopper.Shopper(base_url, **users[BUYERS + 1])
+        reader.cart_fill(variant_ids[:CART_LINES])
+        auth = {"Authorization": f"Bearer {reader.token}"}
+        cart_label = f"cart read, {CART_LINES} lines"
+        results.append(
+            sampled(db, lambda: measure("cart", cart_label, base_url, CART_PATH, duration=duration, headers=auth))
+        )
+
+        buyers = [shopper.Shopper(base_url, **user) for user in users[:BUYERS]]
+        results.append(sampled(db, lambda: measure_orders(buyers, variant_ids[:BUYERS], duration=duration)))
+        background = shopper.Shopper(base_url, **users[BUYERS])
+        results.append(
+            sampled(
+                db,
+                lambda: measure_mixed(base_url, background, variant_ids[BUYERS], duration=duration, quiet=quiet),
+            )
+        )
+
+    cold_env = server_environment(cache_timeout=0)
+    with serving(project="ecommerce_api", env=cold_env, ready_path=HEALTH_PATH, **common) as cold_url:
+        detail = DETAIL_PATH.format(slug=first_product_slug(cold_url))
+        for name, label, path in [
+            ("list_cold", "product list 24, cold", LIST_PATH),
+            ("detail_cold", "product detail, cold", detail),
+            ("search_cold", "search q=jacket, cold", SEARCH_PATH),
+            ("facets_cold", "facets, cold", FACETS_PATH),
+        ]:
+            results.append(sampled(db, lambda: measure(name, label, cold_url, path, duration=duration)))  # noqa: B023
+    report.add_ratios(results)
+    return results
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def environment_summary() -> dict:
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "wrk": (wrk_version.stdout or wrk_version.stderr).split("\n", 1)[0].strip(),
+        "commit": commit.stdout.strip() or None,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="HTTP benchmark of the ASGI app on loopback (ratios against /health/live/)."
+        description="HTTP benchmark of the shop with wrk, as ratios to a bare Django view."
     )
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per endpoint (default 5, max 300)")
-    parser.add_argument("--concurrency", type=int, default=4, help="concurrent client workers (default 4, max 64)")
-    parser.add_argument(
-        "--max-requests", type=int, default=20000, help="request cap per endpoint, on top of --duration"
-    )
-    parser.add_argument(
-        "--endpoints",
-        default=",".join(DEFAULT_ENDPOINTS),
-        help="comma-separated paths; {product_slug} and {category_slug} are filled from the lists",
-    )
-    parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
-    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
     parser.add_argument(
         "--server",
-        choices=["asgi", "wsgi"],
-        default="asgi",
-        help="asgi: uvicorn, as deployed (default); wsgi: gunicorn threads, to compare the ASGI overhead",
+        choices=SERVERS,
+        default=DEFAULT_SERVER,
+        help=f"asgi: uvicorn; wsgi: gunicorn gthread; wsgi-sync: gunicorn sync (default {DEFAULT_SERVER})",
     )
     parser.add_argument(
-        "--settings",
-        default="ecommerce_api.settings.local",
-        help="settings module of the server (DEBUG is forced off; default ecommerce_api.settings.local)",
+        "--workers", type=int, default=DEFAULT_WORKERS, help=f"server processes (default {DEFAULT_WORKERS})"
     )
-    parser.add_argument("--seed", action="store_true", help="migrate and run seed_sample_data before measuring")
-    parser.add_argument("--products", type=int, default=100, help="products to seed with --seed (default 100)")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per scenario after the warm-up (default 10)"
+    )
+    parser.add_argument("--seed", action="store_true", help="create the database if missing, migrate, seed the catalog")
+    parser.add_argument(
+        "--products", type=int, default=DEFAULT_PRODUCTS, help=f"products --seed ensures (default {DEFAULT_PRODUCTS})"
+    )
+    parser.add_argument(
+        "--out-dir", type=Path, default=ROOT / "bench" / "results", help="where latest.json/.md/.png go"
+    )
     args = parser.parse_args(argv)
-    if not 0 < args.duration <= MAX_DURATION_SECONDS:
-        parser.error(f"--duration must be in (0, {MAX_DURATION_SECONDS}]")
-    if not 1 <= args.concurrency <= MAX_CONCURRENCY:
-        parser.error(f"--concurrency must be in [1, {MAX_CONCURRENCY}]")
-    if args.max_requests < 1:
-        parser.error("--max-requests must be at least 1")
+    if not 1 <= args.duration <= MAX_DURATION_SECONDS:
+        parser.error(f"--duration must be in [1, {MAX_DURATION_SECONDS}]")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    args.endpoint_list = [path.strip() for path in args.endpoints.split(",") if path.strip()]
-    if any(not path.startswith("/") for path in args.endpoint_list):
-        parser.error("--endpoints are paths on this server, starting with /")
+    if args.products < 1:
+        parser.error("--products must be at least 1")
     return args
-
-
-def run(args: argparse.Namespace) -> dict:
-    env = server_environment(settings_module=args.settings)
-    if args.seed:
-        run_manage(["migrate", "--noinput"], env=env)
-        run_manage(["seed_sample_data", "--products", str(args.products), "--no-progress"], env=env)
-
-    port = free_port()
-    base_url = f"http://{HOST}:{port}"
-    log_path = Path(tempfile.gettempdir()) / f"ecommerce-bench-server-{port}.log"
-    log_file = log_path.open("w")
-    process = start_server(server=args.server, port=port, workers=args.workers, env=env, log_file=log_file)
-    try:
-        wait_until_live(base_url, process)
-        placeholders = discover_placeholders(base_url, args.endpoint_list)
-        budget = {"duration": args.duration, "concurrency": args.concurrency, "max_requests": args.max_requests}
-
-        server_name = "uvicorn (ASGI)" if args.server == "asgi" else "gunicorn (WSGI)"
-        print(
-            f"server: {server_name} x{args.workers} on {base_url} ({args.settings}); client: {args.concurrency} workers"
-        )
-        health = measure(base_url, HEALTH_PATH, HEALTH_PATH, **budget)
-        results: list[EndpointResult] = [health]
-        skipped: list[Skipped] = []
-        for path in args.endpoint_list:
-            if path == HEALTH_PATH:
-                continue
-            url_path = fill_placeholders(path, placeholders)
-            if url_path is None:
-                skipped.append(Skipped(path, "no slug to fill in: the list endpoint returned no items"))
-                continue
-            reason = preflight(base_url, url_path)
-            if reason:
-                skipped.append(Skipped(path, reason))
-                continue
-            results.append(measure(base_url, path, url_path, **budget))
-    finally:
-        stop_server(process)
-        log_file.close()
-
-    add_ratios(results, health)
-    print(format_table(results))
-    for item in skipped:
-        print(f"skipped {item.path}: {item.reason}")
-    if log_path.stat().st_size:
-        print(f"server output (errors, warnings): {log_path}")
-    report = {
-        "config": {
-            "duration_s": args.duration,
-            "concurrency": args.concurrency,
-            "max_requests": args.max_requests,
-            "server": args.server,
-            "server_workers": args.workers,
-            "settings": args.settings,
-            "database": "postgresql" if env.get("DATABASE_URL", "").startswith("postgres") else "sqlite",
-            "seeded": args.seed,
-        },
-        "environment": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()},
-        "results": [asdict(result) for result in results],
-        "skipped": [asdict(item) for item in skipped],
-    }
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"wrote {args.json_path}")
-    return report
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        run(args)
-    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        wrk.ensure_installed()
+        results = run_scenarios(args)
+    except (RuntimeError, shopper.ShopperError, subprocess.CalledProcessError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
+    config = {
+        "server": args.server,
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "products": args.products,
+        "settings": SETTINGS_MODULE,
+        "wrk": {"threads": wrk.THREADS, "connections": wrk.CONNECTIONS, "warmup_s": wrk.WARMUP_SECONDS},
+        "buyers": BUYERS,
+    }
+    print()
+    print(report.table(results))
+    for path in report.write(args.out_dir, config=config, environment=environment_summary(), results=results):
+        print(f"wrote {path}")
     return 0
 
 

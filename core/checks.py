@@ -1,6 +1,6 @@
 """System checks that keep an unsafe configuration from serving. The deployment ones run with
-`manage.py check --deploy`, which the image runs before uvicorn starts (docker/entrypoint.sh `web`)
-and in its `release` and `migrate` roles, so an Error here stops the process (Makefile
+`manage.py check --deploy`, which the image runs before its servers start (docker/entrypoint.sh
+`web` and `ws`) and in its `release` and `migrate` roles, so an Error here stops the process (Makefile
 `check-deploy` in CI fails on Warnings too). docs/OPERATIONS.md, "Security settings"."""
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 #!/bin/sh
 # One image, several roles. The first argument picks what this container runs:
 #
-#   web       the security checks, then uvicorn serving ecommerce_api.asgi:application (HTTP +
-#             websockets) on port 8000
+#   web       the security checks, then gunicorn (gthread workers) serving HTTP through
+#             ecommerce_api.wsgi:application on $WEB_PORT (8000)
+#   ws        the security checks, then uvicorn serving ecommerce_api.asgi:application on $WS_PORT
+#             (8001): the websockets of /ws/ (the proxy sends only those here)
 #   worker    celery worker consuming CELERY_WORKER_QUEUES
 #   beat      celery beat (run exactly one)
 #   migrate   the security checks, then database migrations, then exit (the Helm hook Job)
@@ -21,10 +23,15 @@ if [ "$#" -gt 0 ]; then
   shift
 fi
 
-WEB_PORT=8000
+WEB_PORT="${WEB_PORT:-8000}"
 WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
-# Proxies whose X-Forwarded-For / -Proto uvicorn honours: the same list the app uses
-# (core/net.py). Empty = none, so a client cannot choose its own address.
+# Threads per gunicorn worker: requests wait on the database and Redis, so a few threads keep a
+# process busy (docs/OPERATIONS.md, "Serving").
+WEB_THREADS="${WEB_THREADS:-4}"
+WS_PORT="${WS_PORT:-8001}"
+WS_CONCURRENCY="${WS_CONCURRENCY:-1}"
+# Proxies whose X-Forwarded-* headers gunicorn and uvicorn honour: the same list the app uses
+# (core/net.py). Empty = none, so a client cannot choose its own address or scheme.
 TRUSTED_PROXIES=$(printf '%s' "${TRUSTED_PROXIES:-}" | tr -d ' ')
 CELERY_WORKER_QUEUES="${CELERY_WORKER_QUEUES:-default,email,sms,erp}"
 CELERY_WORKER_CONCURRENCY="${CELERY_WORKER_CONCURRENCY:-4}"
@@ -61,10 +68,36 @@ run() {
 
 case "$role" in
   web)
-    # Lifespan off: Channels' router has no lifespan handler. Keep-alive outlives nginx's
-    # upstream keepalive (60 s), so the proxy never reuses a connection uvicorn just closed.
+    # gthread: a few threads per process, measured faster than uvicorn for plain HTTP on the same
+    # cores (docs/OPERATIONS.md, "Serving"). Keep-alive outlives nginx's upstream keepalive (60 s),
+    # so the proxy never reuses a connection gunicorn just closed. --timeout restarts a worker whose
+    # main loop has not checked in for 30 s (a hung process); it does not cut a slow request short.
     # Access lines come from nginx or the ingress (path only, no query string: websocket and order
-    # tokens travel there); uvicorn's own access log would print the query string, so it is off.
+    # tokens travel there); gunicorn's access log is off (no --access-logfile) for that reason.
+    # The forwarded-allow-ips list is always given: gunicorn's default trusts loopback, ours
+    # trusts exactly TRUSTED_PROXIES (empty: nobody). Heartbeat files live in /dev/shm (memory), not
+    # on the container's overlay filesystem, where a slow disk can make workers look hung. The
+    # control socket is off: it would be created in the read-only home directory.
+    security_checks
+    run gunicorn ecommerce_api.wsgi:application \
+      --bind "0.0.0.0:$WEB_PORT" \
+      --worker-class gthread \
+      --workers "$WEB_CONCURRENCY" \
+      --threads "$WEB_THREADS" \
+      --keep-alive 75 \
+      --graceful-timeout 25 \
+      --timeout 30 \
+      "--forwarded-allow-ips=$TRUSTED_PROXIES" \
+      --worker-tmp-dir /dev/shm \
+      --no-control-socket \
+      --error-logfile - \
+      --log-level "$log_level_lower" \
+      "$@"
+    ;;
+  ws)
+    # Lifespan off: Channels' router has no lifespan handler. Keep-alive outlives nginx's
+    # upstream keepalive (60 s), as for web. uvicorn's access log would print the query string
+    # (the websocket ?token=), so it is off.
     security_checks
     if [ -n "$TRUSTED_PROXIES" ]; then
       set -- --proxy-headers --forwarded-allow-ips "$TRUSTED_PROXIES" "$@"
@@ -72,8 +105,8 @@ case "$role" in
       set -- --no-proxy-headers "$@"
     fi
     run uvicorn ecommerce_api.asgi:application \
-      --host 0.0.0.0 --port "$WEB_PORT" \
-      --workers "$WEB_CONCURRENCY" \
+      --host 0.0.0.0 --port "$WS_PORT" \
+      --workers "$WS_CONCURRENCY" \
       --ws websockets-sansio \
       --lifespan off \
       --timeout-keep-alive 75 \

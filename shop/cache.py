@@ -1,9 +1,15 @@
 """Every cache key of the catalog is built here, and one version counter invalidates them all.
 
-Keys embed the catalog version (`shop:<version>:...`). Any catalog write (API, admin, stock
-movement, review) calls `catalog_cache_invalidate()`, which bumps the version, so every cached list,
-detail, facet and category page is unreachable at once and simply expires later. A bump is cheap and
-cannot miss a key, which per-key deletion could (a list page holds many products).
+Keys embed the catalog version (`shop:<version>:...`). Any content write (API, admin, review,
+category, image, price) calls `catalog_cache_invalidate()`, which bumps the version, so every cached
+list, detail, facet and category page is unreachable at once and simply expires later. A bump is
+cheap and cannot miss a key, which per-key deletion could (a list page holds many products).
+
+Stock movements do NOT bump it: one sale would otherwise empty the whole cache. Cached bodies keep
+the content; the views overlay availability (`in_stock`, `available_quantity`) on every cached read
+from one fresh query (`cached(..., refresh=...)`). Pages whose membership or counts depend on stock
+(the `in_stock` filter, facet counts) are cached for `STOCK_CACHE_SECONDS` only, which bounds how long
+they may lag a sale.
 
 The version starts from the clock rather than 1: if the cache loses the counter (eviction, restart),
 the new version cannot collide with keys written under an older one.
@@ -89,11 +95,36 @@ def category_detail_key(*, slug: str) -> str:
     return _key("category", slug)
 
 
-def cached(key: str, build: Callable[[], T]) -> T:
-    """The cached value under `key`, else `build()` stored for SHOP_CACHE_TIMEOUT seconds."""
+def product_related_invalidate(*, slugs: Iterable[str]) -> None:
+    """Drop the related pages of these products only ("bought together" counts changed), now and
+    after commit, for the same reason as `catalog_cache_invalidate`."""
+    slugs = list(slugs)
+
+    def drop() -> None:
+        cache.delete_many([product_related_key(slug=slug) for slug in slugs])
+
+    drop()
+    transaction.on_commit(drop)
+
+
+def stock_bound_timeout() -> int:
+    """Lifetime of a page whose content depends on stock: the documented staleness bound."""
+    return min(settings.STOCK_CACHE_SECONDS, settings.SHOP_CACHE_TIMEOUT)
+
+
+def cached(
+    key: str, build: Callable[[], T], *, timeout: int | None = None, refresh: Callable[[T], T] | None = None
+) -> T:
+    """The cached value under `key`, passed through `refresh` (the availability overlay), else
+    `build()`, stored for `timeout` (default SHOP_CACHE_TIMEOUT) seconds. A fresh build is returned
+    as is: it was read from the database just now. SHOP_CACHE_TIMEOUT=0 turns the catalog cache
+    off: nothing is read or written (entries another process cached stay unseen)."""
+    if settings.SHOP_CACHE_TIMEOUT <= 0:
+        return build()
     sentinel: Any = object()
     value = cache.get(key, sentinel)
     if value is sentinel:
         value = build()
-        cache.set(key, value, timeout=settings.SHOP_CACHE_TIMEOUT)
-    return value
+        cache.set(key, value, timeout=settings.SHOP_CACHE_TIMEOUT if timeout is None else timeout)
+        return value
+    return refresh(value) if refresh is not None else value

@@ -108,8 +108,13 @@ class Product(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["is_active", "category"], name="shop_product_active_cat_idx"),
-            models.Index(fields=["lowest_price"], name="shop_product_price_idx"),
-            models.Index(fields=["-rating_average", "-rating_count"], name="shop_product_rating_idx"),
+            # An index per list ordering of shop.filters.ORDERINGS, tie-breaker included, so a page is
+            # an index scan with a LIMIT, not a sort of the catalog (-created_at: TimeStampedModel's).
+            models.Index(fields=["lowest_price", "-id"], name="shop_product_price_idx"),
+            # `-price` (lowest_price DESC NULLS LAST, id DESC) has its index too, made by migration
+            # 0005 on PostgreSQL only: SQLite refuses NULLS LAST in CREATE INDEX.
+            models.Index(fields=["-rating_average", "-rating_count", "-id"], name="shop_product_rating_idx"),
+            models.Index(fields=["name", "id"], name="shop_product_name_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -79,7 +80,7 @@ def _with_list_fields(queryset: QuerySet[Product]) -> QuerySet[Product]:
     first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("sort_order", "id").values("image")[:1]
     # "first sellable variant IS NOT NULL" rather than EXISTS: PostgreSQL may turn an EXISTS in the
     # select list into a hashed scan of every variant, which a 20-row page should never pay for.
-    first_sellable = Subquery(_in_stock_variants().values("pk")[:1])
+    first_sellable = Subquery(_in_stock_variants().order_by().values("pk")[:1])  # any one: no sort
     return queryset.select_related("category").annotate(
         in_stock=IsNull(first_sellable, False),
         primary_image=Subquery(first_image),
@@ -95,6 +96,34 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
 def product_filter_in_stock(queryset: QuerySet[Product], in_stock: bool) -> QuerySet[Product]:
     condition = Exists(_in_stock_variants())
     return queryset.filter(condition if in_stock else ~condition)
+
+
+def products_in_stock(*, product_ids: Iterable[int]) -> set[int]:
+    """Which of `product_ids` have a variant to sell now: the availability overlay of a cached list
+    page, one query over the variants' product index."""
+    ids = list(product_ids)
+    if not ids:
+        return set()
+    return set(
+        ProductVariant.objects.filter(product_id__in=ids, is_active=True, quantity_on_hand__gt=F("quantity_allocated"))
+        .order_by()
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+
+
+def variants_available(*, variant_ids: Iterable[int]) -> dict[int, int]:
+    """Available quantity of each active variant among `variant_ids` (inactive or deleted ones are
+    left out: nothing to sell). The availability overlay of a cached product page, one query."""
+    ids = list(variant_ids)
+    if not ids:
+        return {}
+    rows = (
+        ProductVariant.objects.filter(pk__in=ids, is_active=True)
+        .order_by()
+        .values_list("pk", "quantity_on_hand", "quantity_allocated")
+    )
+    return {pk: max(on_hand - allocated, 0) for pk, on_hand, allocated in rows}
 
 
 def product_get(*, slug: str, include_inactive: bool = False) -> Product:

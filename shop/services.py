@@ -1,6 +1,7 @@
-"""Catalog writes. Every function that changes what a catalog page shows ends by calling
-`catalog_cache_invalidate()`, which is how the API, the admin, stock movements and reviews all keep
-cached pages current. Stock held by orders (allocate, release, ship) lives in `shop.stock`."""
+"""Catalog writes. Every function that changes the content of a catalog page ends by calling
+`catalog_cache_invalidate()`, which is how the API, the admin and reviews keep cached pages current.
+Stock counts (`stock_set`, `stock_adjust`, and the order moves in `shop.stock`) do not: cached pages
+read availability fresh (see shop.cache)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
-from shop.cache import catalog_cache_invalidate
+from shop.cache import catalog_cache_invalidate, product_related_invalidate
 from shop.errors import (
     CategoryInUse,
     DuplicateSku,
@@ -283,7 +284,6 @@ def _stock_write(
         note=note,
         actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
     )
-    catalog_cache_invalidate()
     variant.refresh_from_db(fields=["quantity_on_hand", "quantity_allocated", "updated_at"])
     return variant
 
@@ -411,7 +411,8 @@ def product_purchases_record(
     eligibility and "bought together" read these rows. Returns how many rows were added.
     """
     wanted = {pid for pid in product_ids if pid is not None}
-    existing_products = set(Product.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    slugs = dict(Product.objects.filter(pk__in=wanted).values_list("pk", "slug"))
+    existing_products = set(slugs)
     already = set(
         ProductPurchase.objects.filter(order_id=order_id, product_id__in=existing_products).values_list(
             "product_id", flat=True
@@ -424,7 +425,9 @@ def product_purchases_record(
     ]
     ProductPurchase.objects.bulk_create(rows, ignore_conflicts=True)
     if rows:
-        catalog_cache_invalidate()
+        # Only "bought together" changed, on these products' related pages: paying an order must
+        # not empty the whole catalog cache.
+        product_related_invalidate(slugs=[slugs[row.product_id] for row in rows])
     return len(rows)
 
 

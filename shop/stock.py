@@ -13,9 +13,10 @@ locks them with its cart lines (`select_for_update(of=("variant",))` ordered by 
 them to `stock_allocate`; release and ship lock them here (`_lock_existing`). The CHECK constraints
 on the variant (`0 <= allocated <= on_hand`) are the last line of defence.
 
-Every successful move calls `catalog_cache_invalidate()`: cached product pages show `in_stock` and
-`available_quantity`, which change with each of them. Staff counts (`stock_set`, `stock_adjust`)
-stay in `shop.services`.
+No move invalidates the catalog cache: cached pages overlay `in_stock` and `available_quantity` from
+a fresh query on every read, and the few pages that depend on stock (the `in_stock` filter, facet
+counts) live `STOCK_CACHE_SECONDS` at most (shop.cache). A sale therefore never empties the cache.
+Staff counts (`stock_set`, `stock_adjust`) stay in `shop.services`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from operator import or_
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
-from shop.cache import catalog_cache_invalidate
 from shop.errors import InsufficientStock, StockInconsistent
 from shop.models import ProductVariant
 
@@ -97,7 +97,6 @@ def stock_allocate(*, quantities: Mapping[int, int], variants: Mapping[int, Prod
             variant_id, quantity = next(iter(quantities.items()))
             available = current[variant_id].available_quantity if variant_id in current else 0
             raise InsufficientStock(variant_id=variant_id, available_quantity=available, requested=quantity)
-    catalog_cache_invalidate()
 
 
 # Release and ship run inside the caller's transaction without a savepoint of their own: a
@@ -116,7 +115,6 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
     ).update(quantity_allocated=F("quantity_allocated") - _delta(held))
     if updated != len(held):
         raise StockInconsistent()
-    catalog_cache_invalidate()
 
 
 @transaction.atomic(savepoint=False)
@@ -134,4 +132,3 @@ def stock_ship(*, quantities: Mapping[int, int]) -> None:
     ).update(quantity_allocated=F("quantity_allocated") - delta, quantity_on_hand=F("quantity_on_hand") - delta)
     if updated != len(held):
         raise StockInconsistent()
-    catalog_cache_invalidate()

@@ -1,6 +1,7 @@
 """The Dockerfile, its entrypoint, .dockerignore and docker-compose.yml point at things that exist:
-settings, the ASGI and Celery apps, management commands, health routes, documented variables."""
+settings, the WSGI, ASGI and Celery apps, management commands, health routes, documented variables."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -51,17 +52,32 @@ def runtime_user() -> str:
     return substitute(user, stage_args(DOCKERFILE, RUNTIME))
 
 
-def exposed_port() -> int:
+def exposed_ports() -> list[int]:
     (expose,) = in_stage(DOCKERFILE, RUNTIME, "EXPOSE")
-    return int(expose.value.split("/")[0])
+    return [int(word.split("/")[0]) for word in expose.value.split()]
+
+
+@functools.cache
+def served_app(spec: str) -> dict:
+    return runtime.server_app_under_production(spec)
+
+
+def bind_port(command: list[str]) -> str:
+    """The port of gunicorn's `--bind host:port`."""
+    return option_value(command, "--bind", "-b").rsplit(":", 1)[1]
 
 
 def assert_command_targets_exist(command: list[str]) -> None:
     """Every program the deployment starts refers to code of this project that exists."""
     program = os.path.basename(command[0])
-    if program == "uvicorn":
+    if program == "gunicorn":
+        # Loaded as the image loads it: production settings, a fresh process.
+        assert served_app(command[1]) == {"callable": True, "type": "django.core.handlers.wsgi.WSGIHandler"}
+        assert option_value(command, "--worker-class", "-k") == "gthread"
+    elif program == "uvicorn":
         app = runtime.import_object(command[1])
         assert callable(app), f"{command[1]} is not an ASGI callable"
+        assert served_app(command[1])["callable"] is True
     elif program == "celery":
         runtime.celery_app(option_value(command, "-A", "--app"))
         assert command[3] in {"worker", "beat", "inspect", "flower"}, command
@@ -142,26 +158,56 @@ def test_image_healthcheck_probes_the_live_endpoint():
     assert runtime.view_name(LIVE_PATH) == "core.health.live"
 
 
-def test_default_command_serves_the_asgi_application_on_the_exposed_port():
+def test_default_command_serves_the_wsgi_application_with_gthread_workers_on_the_exposed_port():
     (entrypoint,) = in_stage(DOCKERFILE, RUNTIME, "ENTRYPOINT")
     (cmd,) = in_stage(DOCKERFILE, RUNTIME, "CMD")
     assert entrypoint.json_args == ["tini", "--", "/app/docker/entrypoint.sh"]
     assert os.access(ENTRYPOINT, os.X_OK)
 
-    checks, command = image_command(cmd.json_args, WEB_CONCURRENCY=RUNTIME_ENV["WEB_CONCURRENCY"])
+    checks, command = image_command(
+        cmd.json_args, WEB_CONCURRENCY=RUNTIME_ENV["WEB_CONCURRENCY"], WEB_THREADS=RUNTIME_ENV["WEB_THREADS"]
+    )
 
-    assert command[:2] == ["uvicorn", "ecommerce_api.asgi:application"]
-    assert option_value(command, "--port") == str(exposed_port()) == "8000"
+    assert command[:2] == ["gunicorn", "ecommerce_api.wsgi:application"]
+    assert option_value(command, "--bind") == "0.0.0.0:8000"
+    assert int(bind_port(command)) == exposed_ports()[0] == 8000
     assert option_value(command, "--workers") == RUNTIME_ENV["WEB_CONCURRENCY"]
-    assert option_value(command, "--host") == "0.0.0.0"
+    assert option_value(command, "--threads") == RUNTIME_ENV["WEB_THREADS"] == "4"
+    # A hung worker is replaced; heartbeat files stay off the overlay filesystem.
+    assert option_value(command, "--timeout") == "30"
+    assert option_value(command, "--graceful-timeout") == "25"
+    assert option_value(command, "--worker-tmp-dir") == "/dev/shm"
+    assert "--max-requests" not in command and "--preload" not in command
     assert checks == SECURITY_CHECKS
     assert_command_targets_exist(command)
+
+
+def test_web_threads_and_ports_follow_the_environment():
+    *_checks, web = image_command(["web"], WEB_CONCURRENCY="3", WEB_THREADS="8", WEB_PORT="9000")
+    *_checks, ws = image_command(["ws"], WS_CONCURRENCY="2", WS_PORT="9001")
+    *_checks, ws_default = image_command(["ws"])
+
+    assert (option_value(web, "--workers"), option_value(web, "--threads"), bind_port(web)) == ("3", "8", "9000")
+    assert (option_value(ws, "--workers"), option_value(ws, "--port")) == ("2", "9001")
+    assert (option_value(ws_default, "--workers"), option_value(ws_default, "--port")) == ("1", "8001")
+    assert 8001 in exposed_ports()
+
+
+def test_ws_role_serves_websockets_through_the_asgi_app_as_the_web_role_did():
+    *_checks, command = image_command(["ws"])
+
+    assert command[:2] == ["uvicorn", "ecommerce_api.asgi:application"]
+    assert option_value(command, "--ws") == "websockets-sansio"
+    assert option_value(command, "--lifespan") == "off"  # Channels' router has no lifespan handler
+    assert option_value(command, "--host") == "0.0.0.0"
+    assert int(option_value(command, "--timeout-graceful-shutdown")) == 25
 
 
 @pytest.mark.parametrize(
     ("role", "expected_start"),
     [
-        ("web", ["uvicorn", "ecommerce_api.asgi:application"]),
+        ("web", ["gunicorn", "ecommerce_api.wsgi:application"]),
+        ("ws", ["uvicorn", "ecommerce_api.asgi:application"]),
         ("worker", ["celery", "-A", "ecommerce_api", "worker"]),
         ("beat", ["celery", "-A", "ecommerce_api", "beat"]),
         ("migrate", ["python", "manage.py", "migrate", "--noinput"]),
@@ -171,8 +217,8 @@ def test_each_entrypoint_role_starts_code_that_exists(role, expected_start):
     *checks, command = image_command([role])
 
     assert command[: len(expected_start)] == expected_start
-    # web and migrate refuse an unsafe configuration before they serve or touch the database.
-    assert checks == ([SECURITY_CHECKS] if role in ("web", "migrate") else [])
+    # web, ws and migrate refuse an unsafe configuration before they serve or touch the database.
+    assert checks == ([SECURITY_CHECKS] if role in ("web", "ws", "migrate") else [])
     for step in [*checks, command]:
         assert_command_targets_exist(step)
 
@@ -220,11 +266,12 @@ def web_role_env(**overrides: str) -> dict[str, str]:
 
 
 def start_web_role(port: int, env: dict[str, str]) -> subprocess.Popen:
-    """The entrypoint's web role for real (one worker, loopback, a free port)."""
+    """The entrypoint's web role for real: gunicorn with the image's flags, one worker, on a free
+    port (WEB_PORT; gunicorn would add a second `--bind`, not replace the first)."""
     return subprocess.Popen(
-        ["sh", str(ENTRYPOINT), "web", "--host", "127.0.0.1", "--port", str(port)],
+        ["sh", str(ENTRYPOINT), "web"],
         cwd=ROOT,
-        env=env,
+        env={**env, "WEB_PORT": str(port)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -240,6 +287,14 @@ def test_web_role_serves_the_app_under_production_settings_and_the_image_healthc
             f"http://127.0.0.1:{port}/health/live/", server, headers={"Host": "shop.example.com"}
         )
         as_loopback = requests.get(f"http://127.0.0.1:{port}/health/live/", timeout=5)
+        # TRUSTED_PROXIES is unset: gunicorn must not believe a scheme header from this loopback
+        # peer (its own default trusts 127.0.0.1), so Django still redirects to https.
+        claimed_https = requests.get(
+            f"http://127.0.0.1:{port}/api/v1/",
+            headers={"Host": "shop.example.com", "X-Forwarded-Ssl": "on"},
+            allow_redirects=False,
+            timeout=30,
+        )
 
         def healthcheck(allowed_hosts: str) -> int:
             return subprocess.run(
@@ -255,7 +310,10 @@ def test_web_role_serves_the_app_under_production_settings_and_the_image_healthc
         runtime.stop(server)
 
     assert live.status_code == 200 and live.json() == {"status": "ok"}
+    assert live.headers["Server"] == "gunicorn"  # the WSGI stack, not uvicorn
     assert as_loopback.status_code == 400  # why the healthcheck sends an allowed Host
+    assert claimed_https.status_code == 301
+    assert claimed_https.headers["Location"] == "https://shop.example.com/api/v1/"
     assert passing == 0
     assert failing == 1
 
@@ -270,14 +328,64 @@ def test_web_role_refuses_to_start_with_the_dummy_gateway_and_no_opt_in():
 
     assert server.returncode != 0
     assert "ecommerce.E001" in output
-    assert "Uvicorn running" not in output and "Started server process" not in output
+    assert "Starting gunicorn" not in output and "Listening at" not in output
 
 
-def test_web_role_does_not_log_query_strings():
-    """Access lines come from the proxy, path only; uvicorn's would carry ?token=... (docs/OPERATIONS.md)."""
-    *_checks, command = image_command(["web"])
+def test_ws_role_serves_the_asgi_app_under_production_settings():
+    port = runtime.free_port()
+    server = subprocess.Popen(
+        ["sh", str(ENTRYPOINT), "ws", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=web_role_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        live = runtime.wait_for_http(
+            f"http://127.0.0.1:{port}/health/live/", server, headers={"Host": "shop.example.com"}
+        )
+        healthcheck = subprocess.run(
+            [sys.executable, str(ROOT / "docker" / "healthcheck.py"), "--port", str(port)],
+            env=web_role_env(),
+            capture_output=True,
+            timeout=30,
+        ).returncode
+    finally:
+        runtime.stop(server)
 
-    assert "--no-access-log" in command and "--access-log" not in command
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
+    assert "Server" not in live.headers  # uvicorn with --no-server-header
+    assert healthcheck == 0  # what compose's ws healthcheck runs (with --port 8001)
+
+
+def test_server_roles_do_not_log_query_strings():
+    """Access lines come from the proxy, path only; a server's own would carry ?token=...
+    (docs/OPERATIONS.md). gunicorn logs no access lines unless given --access-logfile."""
+    *_checks, web = image_command(["web"])
+    *_checks, ws = image_command(["ws"])
+
+    assert not any(word.startswith(("--access-logfile", "--access-log", "--access-logformat")) for word in web)
+    assert option_value(web, "--error-logfile") == "-"
+    assert "--no-access-log" in ws and "--access-log" not in ws
+
+
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [("", ""), ("10.0.0.0/8, 172.30.80.10", "10.0.0.0/8,172.30.80.10"), ("127.0.0.1", "127.0.0.1")],
+)
+def test_servers_trust_forwarded_headers_from_trusted_proxies_only(trusted, expected):
+    """gunicorn always gets the list (its default would trust loopback); uvicorn gets it, or
+    --no-proxy-headers when it is empty. Never `*`."""
+    *_checks, web = image_command(["web"], TRUSTED_PROXIES=trusted)
+    *_checks, ws = image_command(["ws"], TRUSTED_PROXIES=trusted)
+
+    assert option_value(web, "--forwarded-allow-ips") == expected
+    if expected:
+        assert option_value(ws, "--forwarded-allow-ips") == expected and "--proxy-headers" in ws
+    else:
+        assert "--no-proxy-headers" in ws and "--forwarded-allow-ips" not in ws
+    assert "*" not in " ".join(web + ws)
 
 
 def anon_statuses(base: str, forwarded_for: list[str]) -> list[int]:
@@ -378,13 +486,15 @@ def test_dockerignore_keeps_everything_the_image_needs():
 
 
 def test_compose_runs_the_whole_stack():
-    assert {"web", "celery_worker", "celery_beat", "postgres", "redis", "nginx", "flower", "migrate"} <= set(SERVICES)
+    assert {"web", "ws", "celery_worker", "celery_beat", "postgres", "redis", "nginx", "flower", "migrate"} <= set(
+        SERVICES
+    )
     assert SERVICES["postgres"]["image"].split(":")[1].startswith("15")
     assert SERVICES["redis"]["image"].split(":")[1].startswith("7")
 
 
 def test_app_services_share_the_image_production_settings_and_env_file():
-    assert set(APP_SERVICES) == {"web", "celery_worker", "celery_beat", "migrate"}
+    assert set(APP_SERVICES) == {"web", "ws", "celery_worker", "celery_beat", "migrate"}
     for name in APP_SERVICES:
         service = SERVICES[name]
         assert service["build"]["dockerfile"] == "Dockerfile"
@@ -408,14 +518,19 @@ def test_compose_worker_and_beat_run_the_celery_app_on_every_routed_queue():
         assert_command_targets_exist(as_run)
 
 
-def test_compose_web_serves_asgi_and_migrate_runs_migrations_first():
-    *_checks, web = image_command(SERVICES["web"]["command"])
+def test_compose_web_serves_wsgi_ws_serves_asgi_and_migrate_runs_migrations_first():
+    web_env = compose_container_env("web", compose_dotenv())
+    *_checks, web = image_command(SERVICES["web"]["command"], **web_env)
+    *_checks, ws = image_command(SERVICES["ws"]["command"], **compose_container_env("ws", compose_dotenv()))
     migrate_steps = image_command(SERVICES["migrate"]["command"])
 
-    assert web[:2] == ["uvicorn", "ecommerce_api.asgi:application"]
-    assert option_value(web, "--port") == SERVICES["web"]["expose"][0] == "8000"
+    assert web[:2] == ["gunicorn", "ecommerce_api.wsgi:application"]
+    assert bind_port(web) == SERVICES["web"]["expose"][0] == "8000"
+    assert option_value(web, "--threads") == web_env["WEB_THREADS"] == "4"
+    assert ws[:2] == ["uvicorn", "ecommerce_api.asgi:application"]
+    assert option_value(ws, "--port") == SERVICES["ws"]["expose"][0] == "8001"
     assert ["python", "manage.py", "migrate", "--noinput"] in migrate_steps
-    for command in [web, *migrate_steps]:
+    for command in [web, ws, *migrate_steps]:
         assert_command_targets_exist(command)
     assert SERVICES["migrate"]["restart"] == "no"
 
@@ -424,14 +539,14 @@ def test_compose_start_order_waits_for_healthy_dependencies():
     def conditions(name):
         return {dep: spec["condition"] for dep, spec in SERVICES[name]["depends_on"].items()}
 
-    for name in ("web", "celery_worker"):
+    for name in ("web", "ws", "celery_worker"):
         assert conditions(name) == {
             "postgres": "service_healthy",
             "redis": "service_healthy",
             "migrate": "service_completed_successfully",
         }
     assert conditions("celery_beat")["migrate"] == "service_completed_successfully"
-    assert conditions("nginx") == {"web": "service_healthy"}
+    assert conditions("nginx") == {"web": "service_healthy", "ws": "service_healthy"}
     assert conditions("migrate") == {"postgres": "service_healthy", "redis": "service_healthy"}
     # A service others wait on to be healthy must have a healthcheck that is not disabled.
     awaited = {
@@ -445,10 +560,11 @@ def test_compose_start_order_waits_for_healthy_dependencies():
         assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
 
 
-def test_compose_web_healthcheck_is_the_image_healthcheck_on_the_web_port():
-    test = SERVICES["web"]["healthcheck"]["test"]
-
-    assert test == ["CMD", "python", "/app/docker/healthcheck.py", "--port", "8000"]
+def test_compose_web_and_ws_healthchecks_are_the_image_healthcheck_on_their_ports():
+    for name, port in (("web", "8000"), ("ws", "8001")):
+        test = SERVICES[name]["healthcheck"]["test"]
+        assert test == ["CMD", "python", "/app/docker/healthcheck.py", "--port", port]
+        assert SERVICES[name]["expose"] == [port]
 
 
 def test_compose_volumes_put_static_and_media_where_the_app_and_nginx_expect_them():
@@ -473,13 +589,18 @@ def test_every_variable_compose_uses_is_documented_in_env_example():
     assert {"POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH", "DATABASE_URL"} <= used  # the check sees them
 
 
+def compose_dotenv() -> dict[str, str]:
+    """A copied .env.example with the secrets compose requires filled in."""
+    return {**env_example_values(), "POSTGRES_PASSWORD": "pg-secret", "FLOWER_BASIC_AUTH": "ops:secret"}
+
+
 def compose_container_env(service: str, dotenv: dict[str, str]) -> dict[str, str]:
     """The environment compose gives a container: .env (env_file), then `environment`, interpolated."""
     declared = SERVICES[service].get("environment", {})
     return {**dotenv, **{key: interpolate(str(value), dotenv) for key, value in declared.items()}}
 
 
-@pytest.mark.parametrize("service", ["web", "celery_worker", "celery_beat", "migrate"])
+@pytest.mark.parametrize("service", ["web", "ws", "celery_worker", "celery_beat", "migrate"])
 def test_compose_with_a_copied_env_example_gives_working_production_settings(service):
     """What `cp .env.example .env`, filling in the required secrets, and `docker compose up` run with."""
     dotenv = {**env_example_values(), "POSTGRES_PASSWORD": "pg-secret", "FLOWER_BASIC_AUTH": "ops:secret"}

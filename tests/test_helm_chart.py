@@ -41,6 +41,23 @@ def container(name: str, rendered=DEFAULT) -> dict:
     return only
 
 
+def container_command(name: str, rendered=DEFAULT) -> list[list[str]]:
+    """What the container runs: the entrypoint for its args, with its literal env entries."""
+    spec = container(name, rendered)
+    env = {item["name"]: item["value"] for item in spec["env"] if "value" in item}
+    return entrypoint_commands(*spec["args"], env=env)
+
+
+def listen_port(command: list[str]) -> int:
+    if command[0] == "gunicorn":
+        return int(option_value(command, "--bind").rsplit(":", 1)[1])
+    return int(option_value(command, "--port"))
+
+
+# The Deployments that serve HTTP: web (gunicorn, every public path but /ws) and ws (uvicorn).
+SERVERS = ("web", "ws")
+
+
 def image_uid() -> int:
     user = in_stage(DOCKERFILE, last_stage(DOCKERFILE), "USER")[-1].value
     return int(substitute(user, stage_args(DOCKERFILE, last_stage(DOCKERFILE))).split(":")[0])
@@ -63,38 +80,67 @@ def test_chart_renders_every_workload_and_the_objects_around_them():
         ("Deployment", "shop-ecommerce-api-beat"),
         ("Deployment", "shop-ecommerce-api-web"),
         ("Deployment", "shop-ecommerce-api-worker"),
+        ("Deployment", "shop-ecommerce-api-ws"),
         ("HorizontalPodAutoscaler", "shop-ecommerce-api-web"),
         ("HorizontalPodAutoscaler", "shop-ecommerce-api-worker"),
+        ("HorizontalPodAutoscaler", "shop-ecommerce-api-ws"),
         ("Ingress", "shop-ecommerce-api"),
         ("Job", "shop-ecommerce-api-migrate"),
         ("PodDisruptionBudget", "shop-ecommerce-api-web"),
+        ("PodDisruptionBudget", "shop-ecommerce-api-ws"),
         ("Secret", "shop-ecommerce-api-secrets"),
         ("Service", "shop-ecommerce-api-web"),
+        ("Service", "shop-ecommerce-api-ws"),
         ("ServiceAccount", "shop-ecommerce-api"),
     ]
     assert "shop-ecommerce-api-migrate" in DEFAULT.notes
+    assert "shop-ecommerce-api-ws" in DEFAULT.notes and "gunicorn" in DEFAULT.notes
 
 
 @pytest.mark.parametrize(
     ("name", "expected_start"),
     [
-        ("web", ["uvicorn", "ecommerce_api.asgi:application"]),
+        ("web", ["gunicorn", "ecommerce_api.wsgi:application"]),
+        ("ws", ["uvicorn", "ecommerce_api.asgi:application"]),
         ("worker", ["celery", "-A", "ecommerce_api", "worker"]),
         ("beat", ["celery", "-A", "ecommerce_api", "beat"]),
     ],
 )
 def test_each_deployment_runs_an_image_role_that_starts_existing_code(name, expected_start):
-    spec = container(name)
-    env = {item["name"]: item["value"] for item in spec["env"] if "value" in item}
-
-    *checks, command = entrypoint_commands(*spec["args"], env=env)
+    *checks, command = container_command(name)
 
     assert command[: len(expected_start)] == expected_start
-    assert checks == ([SECURITY_CHECKS] if name == "web" else [])
-    if command[0] == "uvicorn":
+    assert checks == ([SECURITY_CHECKS] if name in SERVERS else [])
+    if command[0] == "gunicorn":
+        assert runtime.server_app_under_production(command[1]) == {
+            "callable": True,
+            "type": "django.core.handlers.wsgi.WSGIHandler",
+        }
+        assert option_value(command, "--worker-class") == "gthread"
+    elif command[0] == "uvicorn":
         assert callable(runtime.import_object(command[1]))
     else:
         runtime.celery_app(option_value(command, "-A"))
+
+
+def test_web_processes_threads_and_ports_come_from_the_values():
+    rendered = helm.render({"web": {"concurrency": 3, "threads": 8, "port": 9000}, "ws": {"concurrency": 2}})
+    *_checks, web = container_command("web", rendered)
+    *_checks, ws = container_command("ws", rendered)
+
+    assert (option_value(web, "--workers"), option_value(web, "--threads"), listen_port(web)) == ("3", "8", 9000)
+    assert container("web", rendered)["ports"][0]["containerPort"] == 9000
+    assert (option_value(ws, "--workers"), listen_port(ws)) == ("2", VALUES["ws"]["port"])
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_servers_finish_in_flight_work_within_the_termination_grace_period(name):
+    *_checks, command = container_command(name)
+    graceful = option_value(command, "--graceful-timeout", "--timeout-graceful-shutdown")
+    pod = workload(name)["spec"]["template"]["spec"]
+    (pre_stop_sleep,) = [int(word) for word in pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1:]]
+
+    assert pod["terminationGracePeriodSeconds"] > int(graceful) + pre_stop_sleep
 
 
 def test_worker_consumes_every_routed_queue():
@@ -104,12 +150,14 @@ def test_worker_consumes_every_routed_queue():
     assert set(option_value(command, "-Q").split(",")) == runtime.routed_queues()
 
 
-def test_web_probes_hit_the_health_views_on_the_port_uvicorn_listens_on():
-    web = container("web")
+@pytest.mark.parametrize("name", SERVERS)
+def test_server_probes_hit_the_health_views_on_the_port_the_server_listens_on(name):
+    web = container(name)
     (port,) = web["ports"]
-    *_checks, command = entrypoint_commands("web")
+    *_checks, command = container_command(name)
 
-    assert port["name"] == "http" and port["containerPort"] == int(option_value(command, "--port"))
+    assert port["name"] == "http" and port["containerPort"] == listen_port(command)
+    assert listen_port(command) == {"web": 8000, "ws": 8001}[name]  # the image's defaults as well
     assert runtime.view_name(web["livenessProbe"]["httpGet"]["path"]) == "core.health.live"
     assert runtime.view_name(web["startupProbe"]["httpGet"]["path"]) == "core.health.live"
     assert runtime.view_name(web["readinessProbe"]["httpGet"]["path"]) == "core.health.ready"
@@ -124,8 +172,11 @@ def test_probes_sent_to_the_pod_ip_pass_djangos_host_validation():
     assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
     pod_ip = "10.42.7.19"
     allowed = env["ALLOWED_HOSTS"]["value"].replace("$(POD_IP)", pod_ip)
-    names = [item["name"] for item in container("web")["env"]]
-    assert names.index("POD_IP") < names.index("ALLOWED_HOSTS")  # $(VAR) sees only earlier entries
+    for name in SERVERS:
+        names = [item["name"] for item in container(name)["env"]]
+        assert names.index("POD_IP") < names.index("ALLOWED_HOSTS")  # $(VAR) sees only earlier entries
+        ws_env = {item["name"]: item for item in container(name)["env"]}
+        assert ws_env["ALLOWED_HOSTS"] == env["ALLOWED_HOSTS"] and ws_env["POD_IP"] == env["POD_IP"]
     probes = container("web")
 
     answers = runtime.production_answers(
@@ -144,10 +195,11 @@ def test_probes_sent_to_the_pod_ip_pass_djangos_host_validation():
 def test_probe_host_header_is_sent_when_configured():
     rendered = helm.render({"probes": {"host": "shop.example.com"}})
 
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-        assert container("web", rendered)[probe]["httpGet"]["httpHeaders"] == [
-            {"name": "Host", "value": "shop.example.com"}
-        ]
+    for name in SERVERS:
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            assert container(name, rendered)[probe]["httpGet"]["httpHeaders"] == [
+                {"name": "Host", "value": "shop.example.com"}
+            ]
 
 
 def test_beat_is_a_single_pod_replaced_with_recreate_whatever_the_values_say():
@@ -185,7 +237,7 @@ def test_migration_job_can_be_turned_off():
     assert helm.render({"migrations": {"enabled": False}}).all("Job") == []
 
 
-def test_web_and_worker_autoscale_and_hand_their_replica_count_to_the_hpa():
+def test_web_ws_and_worker_autoscale_and_hand_their_replica_count_to_the_hpa():
     deployments = {m["metadata"]["name"]: m for m in DEFAULT.all("Deployment")}
     for hpa in DEFAULT.all("HorizontalPodAutoscaler"):
         target = hpa["spec"]["scaleTargetRef"]
@@ -195,24 +247,58 @@ def test_web_and_worker_autoscale_and_hand_their_replica_count_to_the_hpa():
         assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     assert {h["spec"]["scaleTargetRef"]["name"] for h in DEFAULT.all("HorizontalPodAutoscaler")} == {
         "shop-ecommerce-api-web",
+        "shop-ecommerce-api-ws",
         "shop-ecommerce-api-worker",
     }
 
-    fixed = helm.render({"web": {"autoscaling": {"enabled": False}, "replicaCount": 3}})
+    fixed = helm.render(
+        {
+            "web": {"autoscaling": {"enabled": False}, "replicaCount": 3},
+            "ws": {"autoscaling": {"enabled": False}, "replicaCount": 4},
+        }
+    )
     assert [h["metadata"]["name"] for h in fixed.all("HorizontalPodAutoscaler")] == ["shop-ecommerce-api-worker"]
     assert workload("web", fixed)["spec"]["replicas"] == 3
+    assert workload("ws", fixed)["spec"]["replicas"] == 4
 
 
-def test_service_and_ingress_route_to_the_web_pods_named_port():
-    service = DEFAULT.one("Service")
-    ingress = DEFAULT.one("Ingress")
-    web_labels = workload("web")["spec"]["template"]["metadata"]["labels"]
-    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+def test_web_and_ws_each_keep_a_pod_through_disruptions():
+    for name in SERVERS:
+        budget = DEFAULT.one("PodDisruptionBudget", f"-{name}")
+        labels = workload(name)["spec"]["template"]["metadata"]["labels"]
+        selector = budget["spec"]["selector"]["matchLabels"]
+        assert budget["spec"]["minAvailable"] == 1
+        assert all(labels[key] == value for key, value in selector.items())
+        assert selector["app.kubernetes.io/component"] == name
 
-    assert service["spec"]["ports"][0]["targetPort"] == container("web")["ports"][0]["name"]
-    assert all(web_labels[key] == value for key, value in service["spec"]["selector"].items())
-    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "web"
-    assert backend == {"name": service["metadata"]["name"], "port": {"name": "http"}}
+    without_ws = helm.render({"ws": {"podDisruptionBudget": {"enabled": False}}})
+    assert [b["metadata"]["name"] for b in without_ws.all("PodDisruptionBudget")] == ["shop-ecommerce-api-web"]
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_each_service_selects_its_own_pods_named_port(name):
+    service = DEFAULT.one("Service", f"-{name}")
+    labels = workload(name)["spec"]["template"]["metadata"]["labels"]
+
+    assert service["spec"]["ports"][0]["targetPort"] == container(name)["ports"][0]["name"]
+    assert all(labels[key] == value for key, value in service["spec"]["selector"].items())
+    assert service["spec"]["selector"]["app.kubernetes.io/component"] == name
+    # The other server's pods are not behind this Service.
+    (other,) = [n for n in SERVERS if n != name]
+    other_labels = workload(other)["spec"]["template"]["metadata"]["labels"]
+    assert not all(other_labels.get(key) == value for key, value in service["spec"]["selector"].items())
+
+
+def test_ingress_sends_websockets_to_ws_and_every_other_path_to_web():
+    services = {m["metadata"]["name"]: m for m in DEFAULT.all("Service")}
+    for rule in DEFAULT.one("Ingress")["spec"]["rules"]:
+        for entry in rule["http"]["paths"]:
+            backend = entry["backend"]["service"]
+            assert backend["name"] in services and backend["port"] == {"name": "http"}
+
+    assert ingress_backend("/ws/support/") == ingress_backend("/ws/chat/8a0f/") == "shop-ecommerce-api-ws"
+    for path in ("/api/v1/products/", "/api/docs/", "/admin/login/", "/static/app.css", "/health/live/"):
+        assert ingress_backend(path) == "shop-ecommerce-api-web", path
 
 
 def test_ingress_keeps_websockets_open_and_accepts_djangos_body_size():
@@ -239,7 +325,7 @@ def test_every_variable_the_chart_sets_is_documented_in_env_example():
             "stringData"
         ]
     )
-    container_env = {item["name"] for name in ("web", "worker", "beat") for item in container(name)["env"]}
+    container_env = {item["name"] for name in ("web", "ws", "worker", "beat") for item in container(name)["env"]}
 
     assert config_keys - documented == set()
     assert secret_keys - documented == set()
@@ -289,7 +375,7 @@ def test_chart_config_with_its_secrets_gives_working_production_settings():
 def test_pods_read_the_configmap_and_secret_the_chart_renders_or_an_existing_secret():
     config_name = DEFAULT.one("ConfigMap")["metadata"]["name"]
     secret_name = DEFAULT.one("Secret")["metadata"]["name"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "ws", "worker", "beat"):
         assert container(name)["envFrom"] == [
             {"configMapRef": {"name": config_name}},
             {"secretRef": {"name": secret_name}},
@@ -389,10 +475,10 @@ def test_every_values_path_the_templates_read_exists_in_values_yaml():
     used = set()
     for source in TEMPLATES.values():
         used |= set(re.findall(r"\$?\.Values\.([A-Za-z0-9_.]+)", source))
-    # `index $.Values $component` reads web.* and worker.* through a variable.
+    # `index $.Values $component` reads web.*, ws.* and worker.* through a variable.
     used |= {
         f"{component}.autoscaling.{key}"
-        for component in ("web", "worker")
+        for component in ("web", "ws", "worker")
         for key in (
             "enabled",
             "minReplicas",
@@ -401,6 +487,7 @@ def test_every_values_path_the_templates_read_exists_in_values_yaml():
             "targetMemoryUtilizationPercentage",
         )
     }
+    used |= {f"{component}.podDisruptionBudget.{key}" for component in SERVERS for key in ("enabled", "minAvailable")}
 
     assert sorted(path.rstrip(".") for path in used if path.rstrip(".") not in known) == []
 
@@ -424,19 +511,25 @@ def test_values_file_is_plain_yaml_and_documents_its_secret_keys_as_empty():
     assert values["secrets"]["existingSecret"] == ""
 
 
-def ingress_routes(path: str, rendered=DEFAULT) -> bool:
-    """Whether the Ingress sends this request path to the app (Kubernetes' Exact / Prefix rules:
-    a Prefix matches whole path elements)."""
+def ingress_backend(path: str, rendered=DEFAULT) -> str | None:
+    """The Service the Ingress sends this request path to, or None (Kubernetes' Exact / Prefix
+    rules: a Prefix matches whole path elements; Exact wins, then the longest prefix)."""
+    matches = []
     for rule in rendered.one("Ingress")["spec"]["rules"]:
         for entry in rule["http"]["paths"]:
-            prefix = entry["path"]
+            prefix, service = entry["path"], entry["backend"]["service"]["name"]
             if entry["pathType"] == "Exact" and path == prefix:
-                return True
+                return service
             if entry["pathType"] in ("Prefix", "ImplementationSpecific"):
                 trimmed = prefix.rstrip("/")
                 if trimmed == "" or path == trimmed or path.startswith(trimmed + "/"):
-                    return True
-    return False
+                    matches.append((len(trimmed), service))
+    return max(matches)[1] if matches else None
+
+
+def ingress_routes(path: str, rendered=DEFAULT) -> bool:
+    """Whether the Ingress sends this request path to the app at all."""
+    return ingress_backend(path, rendered) is not None
 
 
 def test_ingress_routes_the_public_paths_and_never_metrics():
@@ -463,7 +556,7 @@ def test_metrics_token_is_a_secret_and_the_service_monitor_sends_it():
     )
     monitor = rendered.one("ServiceMonitor")
     (endpoint,) = monitor["spec"]["endpoints"]
-    service = rendered.one("Service")
+    service = rendered.one("Service", "-web")
 
     assert rendered.one("Secret")["stringData"]["METRICS_TOKEN"] == "prom-token"
     assert "METRICS_TOKEN" not in rendered.one("ConfigMap")["data"]
@@ -483,5 +576,6 @@ def test_the_chart_does_not_run_the_dummy_gateway_and_pods_check_before_serving(
 
     assert config["PAYMENT_GATEWAY"] == "stripe"
     assert config["ALLOW_DUMMY_PAYMENTS_IN_PRODUCTION"] == "false"
-    checks, _serve = entrypoint_commands(*container("web")["args"])
-    assert checks == SECURITY_CHECKS
+    for name in SERVERS:
+        checks, _serve = entrypoint_commands(*container(name)["args"])
+        assert checks == SECURITY_CHECKS

@@ -41,16 +41,31 @@ def test_compose_mounts_this_file_where_nginx_reads_it():
     assert ["./nginx/conf.d/default.conf", "/etc/nginx/conf.d/default.conf", "ro"] in mounts
 
 
-def test_upstream_is_the_compose_web_service_on_the_port_uvicorn_listens_on():
-    (upstream,) = CONFIG.find("upstream")
-    (server,) = upstream.find("server")
-    host, port = server.args[0].split(":")
-    *_checks, web_command = entrypoint_commands(*COMPOSE["web"]["command"])
+def upstream_servers() -> dict[str, tuple[str, str]]:
+    """Upstream name -> (host, port) of its one server."""
+    servers = {}
+    for upstream in CONFIG.find("upstream"):
+        (server,) = upstream.find("server")
+        host, port = server.args[0].split(":")
+        servers[upstream.args[0]] = (host, port)
+    return servers
 
-    assert host == "web" and "web" in COMPOSE
-    assert port == option_value(web_command, "--port") == COMPOSE["web"]["expose"][0]
-    for path in ("/", "/ws/"):
-        assert location(path).find_one("proxy_pass").args == [f"http://{upstream.args[0]}"]
+
+def test_http_goes_to_the_gunicorn_web_service_and_websockets_to_the_uvicorn_ws_service():
+    *_checks, web_command = entrypoint_commands(*COMPOSE["web"]["command"])
+    *_checks, ws_command = entrypoint_commands(*COMPOSE["ws"]["command"])
+    servers = upstream_servers()
+
+    def upstream_of(path: str) -> str:
+        (target,) = location(path).find_one("proxy_pass").args
+        return target.removeprefix("http://")
+
+    assert web_command[0] == "gunicorn" and ws_command[0] == "uvicorn"
+    assert servers[upstream_of("/")] == ("web", option_value(web_command, "--bind").rsplit(":", 1)[1])
+    assert servers[upstream_of("/ws/")] == ("ws", option_value(ws_command, "--port"))
+    assert servers[upstream_of("/")][1] == COMPOSE["web"]["expose"][0] == "8000"
+    assert servers[upstream_of("/ws/")][1] == COMPOSE["ws"]["expose"][0] == "8001"
+    assert set(COMPOSE["nginx"]["depends_on"]) == {"web", "ws"}
 
 
 def test_nginx_listens_on_the_port_compose_publishes():
@@ -124,13 +139,14 @@ def test_timeouts_are_bounded_and_gzip_covers_json():
     assert "application/json" in SERVER.find_one("gzip_types").args
 
 
-def test_uvicorn_keeps_idle_connections_longer_than_nginx_reuses_them():
-    """Otherwise nginx may send a request on a connection uvicorn is closing (a 502)."""
+def test_servers_keep_idle_connections_longer_than_nginx_reuses_them():
+    """Otherwise nginx may send a request on a connection the server is closing (a 502)."""
     *_checks, web_command = entrypoint_commands("web")
+    *_checks, ws_command = entrypoint_commands("ws")
+    nginx_keepalive = nginx_seconds(SERVER.find_one("keepalive_timeout").args[0])
 
-    assert int(option_value(web_command, "--timeout-keep-alive")) > nginx_seconds(
-        SERVER.find_one("keepalive_timeout").args[0]
-    )
+    assert int(option_value(web_command, "--keep-alive")) > nginx_keepalive
+    assert int(option_value(ws_command, "--timeout-keep-alive")) > nginx_keepalive
 
 
 # --- with a real nginx, when one is installed ----------------------------------------------------
@@ -139,15 +155,16 @@ NGINX = shutil.which("nginx") or (Path("/usr/sbin/nginx") if Path("/usr/sbin/ngi
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="no nginx binary on this machine")
 
 
-def local_config(*, nginx_port: int, app_port: int, root: Path) -> str:
+def local_config(*, nginx_port: int, app_port: int, root: Path, ws_port: int | None = None) -> str:
     """The compose config adapted to run here: loopback ports, temp dirs for volumes and logs.
     Docker's DNS (127.0.0.11) and upstream `resolve` (nginx >= 1.27.3) do not exist locally."""
     text = CONFIG_TEXT
     text = re.sub(r"^resolver .*$", "", text, flags=re.M)
     text = text.replace("server web:8000 resolve;", f"server 127.0.0.1:{app_port};")
+    text = text.replace("server ws:8001 resolve;", f"server 127.0.0.1:{ws_port or runtime.free_port()};")
     text = text.replace("listen 80 default_server;", f"listen 127.0.0.1:{nginx_port} default_server;")
     text = text.replace("/var/www/", f"{root}/www/").replace("/var/log/nginx/", f"{root}/logs/")
-    assert "web:8000" not in text and "listen 80 " not in text
+    assert "web:8000" not in text and "ws:8001" not in text and "listen 80 " not in text
     return text
 
 
@@ -198,14 +215,13 @@ def test_requests_through_nginx_reach_the_app_with_their_request_id_and_static_f
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "ecommerce_api.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(app_port),
-            "--lifespan",
-            "off",
+            "gunicorn",
+            "ecommerce_api.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{app_port}",
+            "--worker-class",
+            "gthread",
+            "--no-control-socket",
             "--log-level",
             "warning",
         ],
@@ -270,18 +286,32 @@ def get_from(source: str, port: int, path: str, headers: dict[str, str]) -> int:
         connection.close()
 
 
+def websocket_close_code(url: str, origin: str) -> int:
+    """Open a websocket and return the code the server closes it with."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    with connect(url, origin=origin, open_timeout=30) as socket:
+        try:
+            socket.recv(timeout=30)
+        except ConnectionClosed as closed:
+            return closed.rcvd.code
+    raise AssertionError("the server did not close the socket")
+
+
 @needs_nginx
 def test_through_nginx_tokens_stay_out_of_the_log_metrics_stay_private_and_forged_addresses_fail():
-    """nginx in front of the image's real web role, trusted as compose trusts it (TRUSTED_PROXIES is
-    nginx's address, here 127.0.0.1). Callers connect from 127.0.0.2 and 127.0.0.3."""
+    """nginx in front of the image's real web and ws roles, trusted as compose trusts it
+    (TRUSTED_PROXIES is nginx's address, here 127.0.0.1). Callers connect from 127.0.0.2 and
+    127.0.0.3."""
     import os
 
     from tests.support.parsers import ENTRYPOINT
 
     root = Path(tempfile.mkdtemp(prefix="nginx-test-"))
     root.chmod(0o755)
-    app_port, nginx_port = runtime.free_port(), runtime.free_port()
-    main = write_nginx_tree(root, local_config(nginx_port=nginx_port, app_port=app_port, root=root))
+    app_port, ws_port, nginx_port = runtime.free_port(), runtime.free_port(), runtime.free_port()
+    main = write_nginx_tree(root, local_config(nginx_port=nginx_port, app_port=app_port, ws_port=ws_port, root=root))
     env = runtime.production_env(
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="false",
@@ -296,7 +326,15 @@ def test_through_nginx_tokens_stay_out_of_the_log_metrics_stay_private_and_forge
     )
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.path.dirname(sys.executable)}{os.pathsep}{env['PATH']}"
     app = subprocess.Popen(
-        ["sh", str(ENTRYPOINT), "web", "--host", "127.0.0.1", "--port", str(app_port)],
+        ["sh", str(ENTRYPOINT), "web"],
+        cwd=ROOT,
+        env={**env, "WEB_PORT": str(app_port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    ws_app = subprocess.Popen(
+        ["sh", str(ENTRYPOINT), "ws", "--host", "127.0.0.1", "--port", str(ws_port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -310,8 +348,15 @@ def test_through_nginx_tokens_stay_out_of_the_log_metrics_stay_private_and_forge
     bearer = {"Authorization": "Bearer metrics-secret-token"}
     try:
         runtime.wait_for_http(f"http://127.0.0.1:{app_port}/health/live/", app, timeout=120)
+        runtime.wait_for_http(f"http://127.0.0.1:{ws_port}/health/live/", ws_app, timeout=120)
         runtime.wait_for_http(f"{base}/nginx-health", proxy)
-        requests.get(f"{base}/ws/support/?token=secret-ws-token-123", timeout=10)
+        # Upgraded by nginx, answered by Channels on the ws role: the consumer accepts, then closes
+        # 4401 for a token that is not a valid JWT. The web role (WSGI) has no websockets at all.
+        ws_close = websocket_close_code(
+            f"ws://127.0.0.1:{nginx_port}/ws/support/?token=secret-ws-token-123", origin="http://127.0.0.1"
+        )
+        ws_path_on_web = requests.get(f"http://127.0.0.1:{app_port}/ws/support/", timeout=10).status_code
+        api_server = requests.get(f"http://127.0.0.1:{app_port}/health/live/", timeout=10).headers.get("Server")
         requests.get(f"{base}/health/live/?order_token=secret-order-token-456", timeout=10)
         metrics = {
             path: requests.get(f"{base}{path}", headers=bearer, timeout=10).status_code
@@ -325,8 +370,11 @@ def test_through_nginx_tokens_stay_out_of_the_log_metrics_stay_private_and_forge
     finally:
         runtime.stop(proxy)
         runtime.stop(app)
+        runtime.stop(ws_app)
         shutil.rmtree(root, ignore_errors=True)
 
+    assert ws_close == 4401
+    assert ws_path_on_web == 404 and api_server == "gunicorn"
     assert "/ws/support/" in access_log and "/health/live/" in access_log
     assert "secret-ws-token-123" not in access_log and "secret-order-token-456" not in access_log
     assert set(metrics.values()) == {404}, metrics  # even with the right token: not public

@@ -182,12 +182,8 @@ def test_lockout_counters_live_in_the_database_under_hashed_keys_with_an_expiry(
     assert not AuthCounter.objects.filter(key__startswith="account:login-fail:", count__gte=5).exists()
 
 
-def test_login_scope_throttle_applies(api_client, customer, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
-
-    monkeypatch.setattr(
-        ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "login": "2/minute"}
-    )
+def test_login_scope_throttle_applies(api_client, customer, throttle_rates):
+    throttle_rates(login="2/hour")
 
     codes = [login(api_client, "jane@example.com", ip="10.0.6.1").status_code for _ in range(3)]
 

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.throttling import ScopedRateThrottle
 
 from account.models import PhoneOtp, User
 from sms.models import SmsMessage
@@ -218,8 +217,8 @@ def test_five_requests_per_phone_per_hour(api_client, commit, otp_flag, sms_outb
     assert PhoneOtp.objects.count() == 5
 
 
-def test_otp_requests_are_throttled_per_ip(api_client, commit, otp_flag, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "otp": "2/minute"})
+def test_otp_requests_are_throttled_per_ip(api_client, commit, otp_flag, throttle_rates):
+    throttle_rates(otp="2/hour")
     phones = ["+14155552671", "+33612345678", "+4915112345678"]
 
     codes = [request_code(api_client, commit, phone=phone, ip="10.2.3.1").status_code for phone in phones]

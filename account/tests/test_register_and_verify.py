@@ -119,12 +119,8 @@ def test_register_again_while_unverified_resends_the_link(api_client, commit, ma
     assert [mail.subject for mail in mailoutbox] == ["Confirm your email address for E-commerce Shop"]
 
 
-def test_register_is_throttled_per_ip(api_client, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
-
-    monkeypatch.setattr(
-        ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "register": "2/hour"}
-    )
+def test_register_is_throttled_per_ip(api_client, throttle_rates):
+    throttle_rates(register="2/hour")
     codes = [
         api_client.post(REGISTER, {"email": f"p{i}@example.com", "password": "a-long-unusual-passphrase"}).status_code
         for i in range(3)

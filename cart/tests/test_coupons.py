@@ -250,9 +250,11 @@ def test_restriction_to_a_sub_category_does_not_cover_its_parent(api_client):
     assert refused(apply(api_client, cart, "SHIRTS")) == "coupon_not_applicable"
 
 
-def test_applying_is_throttled(api_client, cart, settings):
-    # The "coupons" scope (COUPON_THROTTLE_RATE, 20/minute by default) refuses guesses beyond it.
+def test_applying_is_throttled(api_client, cart, settings, throttle_rates):
+    # The "coupons" scope (COUPON_THROTTLE_RATE, 20/minute by default) refuses guesses beyond it;
+    # counted per hour here, so no minute boundary resets the fixed window mid-test.
     allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["coupons"].split("/")[0])
+    throttle_rates(coupons=f"{allowed}/hour")
     CouponFactory(code="REAL")
 
     statuses = [apply(api_client, cart, f"GUESS{attempt}").status_code for attempt in range(allowed)]

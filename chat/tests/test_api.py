@@ -351,10 +351,8 @@ def test_post_to_closed_conversation_is_409(chat_on, user, auth_client):
     assert Message.objects.count() == 0
 
 
-def test_message_posts_are_throttled_with_the_chat_scope(chat_on, user, auth_client, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
-
-    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "chat", "2/minute")
+def test_message_posts_are_throttled_with_the_chat_scope(chat_on, user, auth_client, throttle_rates):
+    throttle_rates(chat="2/hour")
     conversation = ConversationFactory(customer=user)
 
     statuses = [

@@ -64,13 +64,8 @@ def test_unhandled_exception_is_500_in_error_shape():
     }
 
 
-def test_throttled_is_429_with_retry_after(api_client, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
-
-    # DRF reads the rates into a class attribute at import time, so set the test scope there.
-    monkeypatch.setattr(
-        ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "tests": "2/minute"}
-    )
+def test_throttled_is_429_with_retry_after(api_client, throttle_rates):
+    throttle_rates(tests="2/hour")
 
     codes = [api_client.get("/test/throttled/").status_code for _ in range(3)]
     response = api_client.get("/test/throttled/")

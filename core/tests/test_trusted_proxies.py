@@ -3,7 +3,6 @@ throttles and the login lockout cannot be dodged by rotating the header."""
 
 import pytest
 from django.test import RequestFactory
-from rest_framework.throttling import SimpleRateThrottle
 
 from account.tests.factories import UserFactory
 from core.net import client_ip
@@ -96,8 +95,8 @@ def test_through_a_trusted_proxy_each_forwarded_client_has_its_own_lockout(api_c
 
 
 @pytest.mark.django_db
-def test_the_scoped_throttle_counts_by_the_same_client_address(api_client, settings, monkeypatch):
-    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "login", "2/minute")
+def test_the_scoped_throttle_counts_by_the_same_client_address(api_client, settings, throttle_rates):
+    throttle_rates(login="2/hour")
     settings.TRUSTED_PROXIES = [NGINX]
 
     direct = [

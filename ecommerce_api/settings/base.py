@@ -266,12 +266,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": [
-        # DRF's, with the client address of core.net (X-Forwarded-For only from TRUSTED_PROXIES).
-        "core.throttling.AnonRateThrottle",
-        "core.throttling.UserRateThrottle",
-        "core.throttling.ScopedRateThrottle",
-    ],
+    # One class for every rate that applies (anon or user, plus the view's scope): fixed-window
+    # counters in one Redis round trip, by the client address of core.net (docs/OPERATIONS.md).
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.RateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": GLOBAL_ANON_THROTTLE_RATE,
         "user": GLOBAL_USER_THROTTLE_RATE,
@@ -289,7 +286,7 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Never read from the environment: 0 makes any DRF throttle outside core.throttling use
-    # REMOTE_ADDR, which uvicorn rewrites only for TRUSTED_PROXIES (docker/entrypoint.sh).
+    # REMOTE_ADDR, the direct peer (gunicorn never rewrites it; uvicorn only for TRUSTED_PROXIES).
     "NUM_PROXIES": 0,
 }
 DRF_STANDARDIZED_ERRORS = {
@@ -387,6 +384,9 @@ ERP_INVENTORY_PULL_TIME_LIMIT = env.int("ERP_INVENTORY_PULL_TIME_LIMIT", default
 # --- Catalog (shop app; docs/CATALOG.md) ---------------------------------------------------------
 # Seconds a cached catalog page lives; writes invalidate at once, this only bounds memory use.
 SHOP_CACHE_TIMEOUT = env.int("SHOP_CACHE_TIMEOUT", default=300)
+# Stock moves do not invalidate cached pages: availability fields are read fresh on each request, and
+# pages that depend on stock (the in_stock filter, facet counts) live this many seconds at most.
+STOCK_CACHE_SECONDS = env.int("STOCK_CACHE_SECONDS", default=30)
 # Product image uploads: largest file in bytes and largest width x height in pixels.
 SHOP_IMAGE_MAX_BYTES = env.int("SHOP_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 SHOP_IMAGE_MAX_PIXELS = env.int("SHOP_IMAGE_MAX_PIXELS", default=25_000_000)

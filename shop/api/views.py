@@ -29,6 +29,7 @@ from shop.cache import (
     product_list_key,
     product_related_key,
     product_suggest_key,
+    stock_bound_timeout,
 )
 from shop.errors import ProductNotFound, ReviewsDisabled
 from shop.filters import ProductFacetFilterSet, ProductFilterSet
@@ -147,6 +148,38 @@ class CategoryViewSet(PublicReadStaffWriteMixin, viewsets.GenericViewSet):
 
 # --- products -----------------------------------------------------------------------------------
 
+# Cached product bodies keep their content; availability is overlaid on every cached read from one
+# fresh query, so a sale never needs to invalidate them and a sold-out product never shows as
+# purchasable (docs/CATALOG.md, "Caching").
+
+
+def _fresh_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    in_stock = selectors.products_in_stock(product_ids=[item["id"] for item in items])
+    return [{**item, "in_stock": item["id"] in in_stock} for item in items]
+
+
+def _fresh_list(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "results": _fresh_items(body["results"])}
+
+
+def _fresh_detail(body: dict[str, Any]) -> dict[str, Any]:
+    available = selectors.variants_available(variant_ids=[variant["id"] for variant in body["variants"]])
+    variants = [
+        {
+            **variant,
+            "in_stock": available.get(variant["id"], 0) > 0,
+            "available_quantity": available.get(variant["id"], 0),
+        }
+        for variant in body["variants"]
+    ]
+    return {**body, "variants": variants, "in_stock": any(variant["in_stock"] for variant in variants)}
+
+
+def _fresh_related(body: dict[str, Any]) -> dict[str, Any]:
+    same, together = body["same_category"], body["bought_together"]
+    fresh = _fresh_items([*same, *together])
+    return {**body, "same_category": fresh[: len(same)], "bought_together": fresh[len(same) :]}
+
 
 def _product_detail_data(slug: str, *, include_inactive: bool) -> dict[str, Any]:
     product = selectors.product_get(slug=slug, include_inactive=include_inactive)
@@ -209,13 +242,19 @@ class ProductViewSet(PublicReadStaffWriteMixin, viewsets.GenericViewSet):
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
             return self.get_paginated_response(s.ProductListItemSerializer(page, many=True).data).data
 
-        return Response(cached(key, build))
+        # Which products match `in_stock=` moves with every sale: such pages live STOCK_CACHE_SECONDS.
+        timeout = stock_bound_timeout() if "in_stock" in request.query_params else None
+        return Response(cached(key, build, timeout=timeout, refresh=_fresh_list))
 
     def retrieve(self, request: Request, slug: str) -> Response:
         if _is_staff(request):
             return Response(_product_detail_data(slug, include_inactive=True))
         return Response(
-            cached(product_detail_key(slug=slug), lambda: _product_detail_data(slug, include_inactive=False))
+            cached(
+                product_detail_key(slug=slug),
+                lambda: _product_detail_data(slug, include_inactive=False),
+                refresh=_fresh_detail,
+            )
         )
 
     def create(self, request: Request) -> Response:
@@ -247,7 +286,8 @@ class ProductViewSet(PublicReadStaffWriteMixin, viewsets.GenericViewSet):
                 }
             ).data
 
-        return Response(cached(product_facets_key(params=_query_pairs(request)), build))
+        # The in-stock count moves with every sale: bounded staleness instead of an invalidation.
+        return Response(cached(product_facets_key(params=_query_pairs(request)), build, timeout=stock_bound_timeout()))
 
     @extend_schema(
         summary="Autocomplete: matching products and categories",
@@ -274,7 +314,7 @@ class ProductViewSet(PublicReadStaffWriteMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def related(self, request: Request, slug: str) -> Response:
-        return Response(cached(product_related_key(slug=slug), lambda: _related_data(slug)))
+        return Response(cached(product_related_key(slug=slug), lambda: _related_data(slug), refresh=_fresh_related))
 
 
 class ProductChildMixin:

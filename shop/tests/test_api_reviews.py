@@ -2,7 +2,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from rest_framework.throttling import SimpleRateThrottle
 from waffle.testutils import override_flag
 
 from shop.models import Product, Review
@@ -169,9 +168,9 @@ def test_flag_off_hides_the_whole_feature(api_client, auth_client, user, product
     assert Review.objects.count() == 0
 
 
-def test_review_writes_are_throttled_by_the_reviews_scope(auth_client, user, product, monkeypatch):
+def test_review_writes_are_throttled_by_the_reviews_scope(auth_client, user, product, throttle_rates):
     bought(user, product)
-    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "reviews", "2/hour")
+    throttle_rates(reviews="2/hour")
 
     first = auth_client.post(reviews_url(product), {"rating": 5}, format="json")
     second = auth_client.post(reviews_url(product), {"rating": 4}, format="json")  # 409, still counted

@@ -6,6 +6,7 @@ against a real local-memory cache and, when REDIS_URL is set, a real Redis.
 """
 
 import os
+import time
 import uuid
 from decimal import Decimal
 
@@ -91,31 +92,94 @@ def test_staff_api_edit_is_visible_at_once(real_cache, api_client, staff_client,
     assert api_client.get("/api/v1/products/facets/").json()["price"] == {"min": "30.00", "max": "30.00"}
 
 
-def test_stock_movements_are_visible_at_once(real_cache, api_client, hoodie):
+def test_stock_moves_keep_every_page_cached_and_show_fresh_availability(
+    real_cache, api_client, staff_client, hoodie, django_assert_num_queries
+):
     variant = hoodie.variants.get()
+    version = catalog_version()
+    assert list_names(api_client) == ["Hoodie"]
     assert api_client.get("/api/v1/products/hoodie/").json()["variants"][0]["available_quantity"] == 1
-    assert api_client.get("/api/v1/products/", {"in_stock": "true"}).json()["count"] == 1
+    # Renamed behind the services' back: while the name stays old, the page comes from the cache.
+    Product.objects.filter(pk=hoodie.pk).update(name="Changed behind the services' back")
 
     stock.stock_allocate(quantities={variant.pk: 1}, variants={variant.pk: variant})
 
-    assert api_client.get("/api/v1/products/hoodie/").json()["variants"][0]["available_quantity"] == 0
-    assert api_client.get("/api/v1/products/", {"in_stock": "true"}).json()["count"] == 0
-    assert api_client.get("/api/v1/products/").json()["results"][0]["in_stock"] is False
+    with django_assert_num_queries(1):  # the availability overlay, nothing else
+        item = api_client.get("/api/v1/products/").json()["results"][0]
+    assert (item["name"], item["in_stock"]) == ("Hoodie", False)
+    with django_assert_num_queries(1):
+        detail = api_client.get("/api/v1/products/hoodie/").json()
+    assert (detail["name"], detail["in_stock"]) == ("Hoodie", False)
+    assert (detail["variants"][0]["in_stock"], detail["variants"][0]["available_quantity"]) == (False, 0)
 
     stock.stock_release(quantities={variant.pk: 1})
-
     assert api_client.get("/api/v1/products/").json()["results"][0]["in_stock"] is True
-    assert api_client.get("/api/v1/products/hoodie/").json()["variants"][0]["available_quantity"] == 1
-
     stock.stock_allocate(quantities={variant.pk: 1}, variants={variant.pk: variant})
-    assert api_client.get("/api/v1/products/hoodie/").json()["variants"][0]["available_quantity"] == 0
-    # Goods received behind the services' back (2 on hand, 1 held): the cached page still says 0.
-    ProductVariant.objects.filter(pk=variant.pk).update(quantity_on_hand=2)
-    assert api_client.get("/api/v1/products/hoodie/").json()["variants"][0]["available_quantity"] == 0
-
+    staff_client.post("/api/v1/products/hoodie/variants/HOOD-1/stock/", {"delta": 4, "reason": "received"})
+    assert api_client.get("/api/v1/products/hoodie/").json()["variants"][0]["available_quantity"] == 4
     stock.stock_ship(quantities={variant.pk: 1})
+    services.stock_set(variant=variant, quantity_on_hand=2, reason="recount")
 
-    assert api_client.get("/api/v1/products/hoodie/").json()["variants"][0]["available_quantity"] == 1
+    detail = api_client.get("/api/v1/products/hoodie/").json()
+    assert (detail["name"], detail["variants"][0]["available_quantity"]) == ("Hoodie", 2)
+    assert list_names(api_client) == ["Hoodie"]
+    assert catalog_version() == version
+
+
+def test_a_sold_out_product_is_never_purchasable_on_a_cached_page(real_cache, api_client, hoodie):
+    variant = hoodie.variants.get()
+    sibling = ProductFactory(slug="sweater", category=hoodie.category, variants__quantity_on_hand=3)
+    assert api_client.get("/api/v1/products/").json()["count"] == 2
+    assert api_client.get("/api/v1/products/", {"in_stock": "true"}).json()["count"] == 2
+    assert api_client.get("/api/v1/products/hoodie/").json()["in_stock"] is True
+    related = api_client.get("/api/v1/products/sweater/related/").json()["same_category"]
+    assert [(item["slug"], item["in_stock"]) for item in related] == [("hoodie", True)]
+
+    services.stock_set(variant=variant, quantity_on_hand=0, reason="damaged")
+
+    in_stock = {item["slug"]: item["in_stock"] for item in api_client.get("/api/v1/products/").json()["results"]}
+    assert in_stock == {"hoodie": False, "sweater": True}
+    filtered = api_client.get("/api/v1/products/", {"in_stock": "true"}).json()
+    # Still listed (membership may lag STOCK_CACHE_SECONDS), but never shown as purchasable.
+    assert {item["slug"]: item["in_stock"] for item in filtered["results"]} == {"hoodie": False, "sweater": True}
+    detail = api_client.get("/api/v1/products/hoodie/").json()
+    assert (detail["in_stock"], detail["variants"][0]["in_stock"]) == (False, False)
+    related = api_client.get("/api/v1/products/sweater/related/").json()["same_category"]
+    assert [(item["slug"], item["in_stock"]) for item in related] == [("hoodie", False)]
+    assert sibling.variants.get().in_stock
+
+
+def test_stock_dependent_pages_lag_at_most_stock_cache_seconds(real_cache, api_client, hoodie):
+    variant = hoodie.variants.get()
+    with override_settings(STOCK_CACHE_SECONDS=1):
+        assert api_client.get("/api/v1/products/", {"in_stock": "true"}).json()["count"] == 1
+        assert api_client.get("/api/v1/products/facets/").json()["in_stock"] == 1
+        assert api_client.get("/api/v1/products/", {"in_stock": "false"}).json()["count"] == 0
+
+        stock.stock_allocate(quantities={variant.pk: 1}, variants={variant.pk: variant})
+
+        # Within the bound the counts may be stale...
+        assert api_client.get("/api/v1/products/facets/").json()["in_stock"] == 1
+        time.sleep(1.2)
+        # ...and past it they are not.
+        assert api_client.get("/api/v1/products/", {"in_stock": "true"}).json()["count"] == 0
+        assert api_client.get("/api/v1/products/facets/").json()["in_stock"] == 0
+        assert api_client.get("/api/v1/products/", {"in_stock": "false"}).json()["count"] == 1
+
+
+def test_a_paid_order_refreshes_bought_together_only(real_cache, api_client, user, hoodie):
+    sweater = ProductFactory(slug="sweater", name="Sweater")
+    version = catalog_version()
+    assert list_names(api_client) == ["Sweater", "Hoodie"]
+    assert api_client.get("/api/v1/products/hoodie/related/").json()["bought_together"] == []
+    Product.objects.filter(pk=hoodie.pk).update(name="Changed behind the services' back")
+
+    services.product_purchases_record(user=user, order_id=uuid.uuid4(), product_ids=[hoodie.pk, sweater.pk])
+
+    together = api_client.get("/api/v1/products/hoodie/related/").json()["bought_together"]
+    assert [(item["slug"], item["times_bought_together"]) for item in together] == [("sweater", 1)]
+    assert list_names(api_client) == ["Sweater", "Hoodie"]  # the list was not invalidated
+    assert catalog_version() == version
 
 
 def test_reviews_are_visible_at_once(real_cache, api_client, auth_client, user, hoodie):
@@ -231,3 +295,16 @@ def test_variant_save_never_writes_back_a_stale_allocation(hoodie):
 
     fresh = ProductVariant.objects.get(pk=stale.pk)
     assert (fresh.name, fresh.quantity_allocated) == ("Renamed", 1)
+
+
+def test_a_zero_cache_timeout_turns_the_catalog_cache_off(real_cache, settings, api_client):
+    """SHOP_CACHE_TIMEOUT=0 (the benchmark's cold pages, or an operator switching it off) reads the
+    database every time, even where another process cached the page with a longer timeout."""
+    ProductFactory(name="Lamp")
+    assert api_client.get("/api/v1/products/").status_code == 200  # cached with the default timeout
+    Product.objects.update(name="Renamed behind the services' back")
+
+    settings.SHOP_CACHE_TIMEOUT = 0
+    body = api_client.get("/api/v1/products/").json()
+
+    assert [item["name"] for item in body["results"]] == ["Renamed behind the services' back"]

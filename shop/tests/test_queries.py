@@ -90,12 +90,39 @@ def test_review_list_does_not_grow_with_its_size(api_client, django_user_model, 
     assert len(response.json()["results"]) == 30
 
 
-def test_a_cached_page_costs_no_query(api_client, catalog, django_assert_num_queries):
-    api_client.get("/api/v1/products/", {"page_size": 24})
-    api_client.get("/api/v1/products/product-1/")
-    api_client.get("/api/v1/categories/")
+@pytest.fixture
+def page_of_products():
+    """A full page of 24 and a few more, with images, in two sub-categories."""
+    parent = CategoryFactory(slug="parent")
+    leaves = [CategoryFactory(slug=f"leaf-{index}", parent=parent) for index in range(2)]
+    for index in range(30):
+        product = ProductFactory(slug=f"product-{index}", category=leaves[index % 2], variants=2)
+        ProductImageFactory(product=product)
 
-    with django_assert_num_queries(0):
-        api_client.get("/api/v1/products/", {"page_size": 24})
-        api_client.get("/api/v1/products/product-1/")
-        api_client.get("/api/v1/categories/")
+
+@pytest.mark.parametrize(
+    ("path", "params", "cold", "warm"),
+    [
+        # warm = 1: the availability overlay (in_stock, available_quantity read fresh), nothing else.
+        ("/api/v1/products/", {"page_size": 24}, 2, 1),
+        ("/api/v1/products/", {"page_size": 24, "q": "product", "category": "parent"}, 2, 1),
+        ("/api/v1/products/", {"page_size": 24, "in_stock": "true", "ordering": "price"}, 2, 1),
+        ("/api/v1/products/product-1/", {}, 5, 1),
+        ("/api/v1/products/product-1/related/", {}, 3, 1),
+        ("/api/v1/products/facets/", {"category": "parent"}, 3, 0),
+        ("/api/v1/products/suggest/", {"q": "product"}, 2, 0),
+        ("/api/v1/categories/", {}, 1, 0),
+        ("/api/v1/categories/parent/", {}, 2, 0),
+    ],
+)
+def test_cold_and_warm_pages_have_exact_query_counts(
+    api_client, page_of_products, django_assert_num_queries, path, params, cold, warm
+):
+    cache.clear()
+    with django_assert_num_queries(cold):
+        first = api_client.get(path, params)
+    with django_assert_num_queries(warm):
+        second = api_client.get(path, params)
+
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()

@@ -110,3 +110,14 @@ def test_hostile_queries_are_plain_words(api_client, catalog):
         response = api_client.get(PRODUCTS, {"q": query[:200]})
         assert response.status_code == 200
     assert slugs(api_client, q="hoodie & | ! :*") == ["hoodie", "jacket"]
+
+
+def test_the_price_descending_list_has_its_index():
+    """Migration 0005 makes it on PostgreSQL only (SQLite refuses NULLS LAST in an index)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'shop_product_price_desc_idx'")
+        (definition,) = cursor.fetchone()
+
+    assert "lowest_price DESC NULLS LAST, id DESC" in definition

@@ -34,6 +34,31 @@ def import_object(spec: str):
     return getattr(importlib.import_module(module_name), attribute)
 
 
+_SERVER_APP_SCRIPT = """
+import importlib, json, sys
+module_name, _, attribute = sys.argv[1].partition(":")
+app = getattr(importlib.import_module(module_name), attribute)
+print(json.dumps({"callable": callable(app), "type": type(app).__module__ + "." + type(app).__qualname__}))
+"""
+
+
+def server_app_under_production(spec: str) -> dict:
+    """Import `package.module:attribute` as gunicorn or uvicorn does in the image: a fresh process
+    with production settings (the module sets up Django itself). Returns whether the attribute is
+    callable and its type's dotted name."""
+    result = subprocess.run(
+        [sys.executable, "-c", _SERVER_APP_SCRIPT, spec],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise AssertionError(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def celery_app(name: str):
     """The Celery app `celery -A <name>` loads, found the way the celery command finds it."""
     from celery import Celery

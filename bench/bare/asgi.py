@@ -1,0 +1,8 @@
+import os
+
+from django.core.asgi import get_asgi_application
+
+# Forced, not setdefault: the benchmark's environment carries the shop's settings module.
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.bare.settings"
+
+application = get_asgi_application()
