@@ -142,6 +142,13 @@ def _registration_latest(*, user: User) -> PendingRegistration | None:
     return registration
 
 
+def pending_registrations_delete_expired(*, now: datetime | None = None) -> int:
+    """Registrations whose links have expired hold only a password hash and names nobody can claim."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.EMAIL_VERIFICATION_MAX_AGE_HOURS)
+    deleted, _ = PendingRegistration.objects.filter(created_at__lte=cutoff).delete()
+    return deleted
+
+
 def _registration_record(*, user: User, password_hash: str, first_name: str, last_name: str) -> PendingRegistration:
     cutoff = timezone.now() - timedelta(hours=settings.EMAIL_VERIFICATION_MAX_AGE_HOURS)
     PendingRegistration.objects.filter(user=user, created_at__lte=cutoff).delete()  # their links have expired
@@ -350,6 +357,7 @@ def user_password_reset(*, user: User, new_password: str) -> None:
     user.set_password(new_password)
     user.email_verified = True  # the link reached this inbox
     user.save(update_fields=["password", "email_verified"])
+    PendingRegistration.objects.filter(user=user).delete()  # unproven sign-ups: their links are void now
     user_refresh_tokens_revoke(user)
     ratelimit.login_failures_clear(email=user.email or "")
     _queue_password_changed_email(user)
@@ -638,6 +646,7 @@ def user_link_verified_social_email(*, user: User) -> User:
         user.email_verified = True
         user.set_unusable_password()
         user.save(update_fields=["email_verified", "password"])
+        PendingRegistration.objects.filter(user=user).delete()
         user_refresh_tokens_revoke(user)
     return user
 

@@ -1,7 +1,12 @@
 from celery import shared_task
 
 from .ratelimit import auth_counters_delete_expired
-from .services import otp_codes_delete_expired, password_reset_email_send, users_purge_inactive
+from .services import (
+    otp_codes_delete_expired,
+    password_reset_email_send,
+    pending_registrations_delete_expired,
+    users_purge_inactive,
+)
 
 
 @shared_task(name="account.tasks.purge_inactive_users")
@@ -26,3 +31,9 @@ def delete_expired_auth_counters() -> int:
 def send_password_reset_email(email: str) -> bool:
     """Queued by password/reset/ for every address; only an active account gets the email."""
     return password_reset_email_send(email=email)
+
+
+@shared_task(name="account.tasks.delete_expired_registrations")
+def delete_expired_registrations() -> int:
+    """Beat, hourly: sign-ups whose verification links have expired (password hashes and names)."""
+    return pending_registrations_delete_expired()

@@ -4,16 +4,18 @@
     python bench/profile_request.py                       # every endpoint, 300 requests each
     python bench/profile_request.py --endpoint list --requests 1000 --tree
 
-It loads the production settings with the benchmark's environment (bench/run.py), sends the
-requests through Django's full WSGI handler (every middleware, DRF, throttles, authentication,
-serialization, the database and Redis the environment names), and sums each sampled frame's own
-time into the buckets of bench/README.md, "Profile". The server in front (gunicorn or uvicorn) is
-not in the picture: `bench/run.py --server` compares those.
+It loads the production settings with the benchmark's environment (bench/run.py), calls Django's
+WSGI handler directly, as gunicorn does (every middleware, DRF, throttles, authentication,
+serialization, the database and Redis the environment names; not the test client, whose own
+bookkeeping would show up), and sums each sampled frame's own time into the buckets of
+bench/README.md, "Profile". The server in front (gunicorn or uvicorn) is not in the picture:
+`bench/run.py --server` compares those.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections import defaultdict
@@ -79,6 +81,36 @@ def self_times(frame, totals: dict[str, float], parent_path: str = "") -> None:
         self_times(child, totals, path)
 
 
+def wsgi_get(handler, path: str, headers: dict[str, str]) -> int:
+    """One GET through the WSGI handler, body read and closed as a server would; the status."""
+    route, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": route,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        **headers,
+    }
+    statuses = []
+    body = handler(environ, lambda status, response_headers, exc_info=None: statuses.append(status))
+    try:
+        for _chunk in body:
+            pass
+    finally:
+        body.close()
+    return int(statuses[0].split()[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--endpoint", choices=sorted(ENDPOINTS), action="append")
@@ -95,7 +127,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.test import Client
+    from django.core.handlers.wsgi import WSGIHandler
     from pyinstrument import Profiler
 
     from account.models import User
@@ -105,7 +137,7 @@ def main() -> None:
     from cart.services import cart_item_add
     from shop.models import Product, ProductVariant
 
-    client = Client(HTTP_HOST="127.0.0.1")
+    handler = WSGIHandler()
     slug = Product.objects.filter(is_active=True).order_by("pk").values_list("slug", flat=True).first()
     users_refresh(count=1)
     customer = User.objects.get(email=buyer_email(0))
@@ -119,11 +151,11 @@ def main() -> None:
         path, needs_login = ENDPOINTS[name]
         path = path.format(slug=slug)
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if needs_login else {}
-        status = client.get(path, **headers).status_code  # warm: imports, caches, connections
+        status = wsgi_get(handler, path, headers)  # warm: imports, caches, connections
         profiler = Profiler(interval=0.0002)
         profiler.start()
         for _ in range(args.requests):
-            client.get(path, **headers)
+            wsgi_get(handler, path, headers)
         session = profiler.stop()
         totals: dict[str, float] = defaultdict(float)
         self_times(session.root_frame(), totals)

@@ -67,8 +67,20 @@ def count_requests(windows: list[Window], *, now: float) -> list[int] | None:
             return _count_on_redis(backend, windows, now=now)
         return _count_on_cache(backend, windows, now=now)
     except (RedisError, OSError, ValueError) as exc:  # ValueError: a counter another cache evicted
-        logger.warning("throttle skipped, cache unavailable: %r", exc)
+        _warn_cache_down(exc, now=now)
         return None
+
+
+_CACHE_DOWN_WARNING_SECONDS = 60.0
+_last_cache_down_warning = -math.inf
+
+
+def _warn_cache_down(exc: Exception, *, now: float) -> None:
+    # Once a minute per process, not once per request: an outage must not flood the logs.
+    global _last_cache_down_warning
+    if now - _last_cache_down_warning >= _CACHE_DOWN_WARNING_SECONDS:
+        _last_cache_down_warning = now
+        logger.warning("throttle skipped, cache unavailable: %r", exc)
 
 
 def _ttl(window: Window, now: float) -> int:

@@ -31,7 +31,9 @@ WEB_THREADS="${WEB_THREADS:-4}"
 WS_PORT="${WS_PORT:-8001}"
 WS_CONCURRENCY="${WS_CONCURRENCY:-1}"
 # Proxies whose X-Forwarded-* headers gunicorn and uvicorn honour: the same list the app uses
-# (core/net.py). Empty = none, so a client cannot choose its own address or scheme.
+# (core/net.py). Empty = none, so a client cannot choose its own address. The scheme Django sees
+# comes from X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER), which nginx and the ingress overwrite:
+# keep the app port off the public network.
 TRUSTED_PROXIES=$(printf '%s' "${TRUSTED_PROXIES:-}" | tr -d ' ')
 CELERY_WORKER_QUEUES="${CELERY_WORKER_QUEUES:-default,email,sms,erp}"
 CELERY_WORKER_CONCURRENCY="${CELERY_WORKER_CONCURRENCY:-4}"

@@ -29,6 +29,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "account.tasks.delete_expired_auth_counters",
         "schedule": crontab(minute=29),
     },
+    # account: sign-ups whose verification links have expired.
+    "account-delete-expired-registrations": {
+        "task": "account.tasks.delete_expired_registrations",
+        "schedule": crontab(minute=31),
+    },
     # erp: stock counts the ERP changed since the last complete pull (docs/ERP.md).
     "erp-inventory-pull": {
         "task": "erp.tasks.erp_inventory_pull",

@@ -167,3 +167,35 @@ def test_anonymising_an_account_deletes_its_pending_registrations(api_client, co
     user_anonymize(user=User.objects.get())
 
     assert PendingRegistration.objects.count() == 0
+
+
+def test_a_password_reset_voids_the_sign_ups_nobody_proved(api_client, commit, mailoutbox):
+    from account.services import user_password_reset
+
+    register(api_client, commit, ATTACKER_PASSWORD, first_name="Mallory")
+    user_password_reset(user=User.objects.get(), new_password=VICTIM_PASSWORD)
+
+    assert PendingRegistration.objects.count() == 0
+    assert api_client.get(f"/api/v1/authentication/verify-email/{link_token(mailoutbox[0])}/").status_code == 400
+    assert login(api_client, VICTIM_PASSWORD).status_code == 200
+
+
+def test_expired_sign_ups_are_deleted_by_the_hourly_job(api_client, commit, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from account.tasks import delete_expired_registrations
+    from ecommerce_api.schedule import BEAT_SCHEDULE
+
+    register(api_client, commit, ATTACKER_PASSWORD)
+    register(api_client, commit, VICTIM_PASSWORD)
+    stale = PendingRegistration.objects.order_by("created_at").first()
+    PendingRegistration.objects.filter(pk=stale.pk).update(
+        created_at=timezone.now() - timedelta(hours=settings.EMAIL_VERIFICATION_MAX_AGE_HOURS, minutes=1)
+    )
+
+    assert delete_expired_registrations() == 1
+    assert not PendingRegistration.objects.filter(pk=stale.pk).exists()
+    assert PendingRegistration.objects.count() == 1
+    assert BEAT_SCHEDULE["account-delete-expired-registrations"]["task"] == delete_expired_registrations.name
