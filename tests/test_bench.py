@@ -259,3 +259,11 @@ def test_the_default_server_is_what_the_image_serves_http_with():
     served_by = {"gunicorn": "wsgi" if "gthread" in " ".join(command) else "wsgi-sync", "uvicorn": "asgi"}
 
     assert served_by[os.path.basename(command[0])] == bench.DEFAULT_SERVER
+
+
+def test_the_memory_check_reads_a_processes_rss():
+    from bench import memory
+
+    assert memory.rss_kib(os.getpid()) > 1_000  # this Python process holds more than a megabyte
+    with pytest.raises(RuntimeError, match="one gunicorn worker"):
+        memory.only_worker(os.getpid())  # pytest has no children here
