@@ -124,6 +124,19 @@ def _event_write(
     return event
 
 
+def _provider_event_write(order: Order, *, kind: str, note: str, amount: Decimal | None) -> OrderEvent:
+    """A timeline line from the payment provider that leaves the status as it is."""
+    return _event_write(
+        order,
+        kind=kind,
+        from_status=order.status,
+        actor=None,
+        actor_role=ActorRole.PAYMENT_PROVIDER,
+        note=note,
+        amount=amount,
+    )
+
+
 def _transition(
     order: Order,
     *,
@@ -616,15 +629,7 @@ def order_dispute_record(*, order_id: UUID | str, status: str, note: str, amount
     order = _lock_order(order_id)
     Order.objects.filter(pk=order.pk).update(dispute_status=status[:30], updated_at=timezone.now())
     order.dispute_status = status[:30]
-    return _event_write(
-        order,
-        kind=OrderEvent.Kind.DISPUTE,
-        from_status=order.status,
-        actor=None,
-        actor_role=ActorRole.PAYMENT_PROVIDER,
-        note=note,
-        amount=amount,
-    )
+    return _provider_event_write(order, kind=OrderEvent.Kind.DISPUTE, note=note, amount=amount)
 
 
 @transaction.atomic
@@ -710,12 +715,4 @@ def order_refund_record(
 def order_note_add(*, order_id: UUID | str, note: str, amount: Decimal | None = None) -> OrderEvent:
     """A line on the timeline that changes nothing (e.g. a late payment being refunded)."""
     order = _lock_order(order_id)
-    return _event_write(
-        order,
-        kind=OrderEvent.Kind.NOTE,
-        from_status=order.status,
-        actor=None,
-        actor_role=ActorRole.PAYMENT_PROVIDER,
-        note=note,
-        amount=amount,
-    )
+    return _provider_event_write(order, kind=OrderEvent.Kind.NOTE, note=note, amount=amount)

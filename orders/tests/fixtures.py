@@ -76,6 +76,17 @@ class Shop:
         )
 
 
+def paid_order(shop: Shop, user):
+    """An order placed through checkout and paid with the configured gateway (the dummy one)."""
+    from payment.services import payment_create
+
+    order = shop.place(user)
+    payment_create(user=user, order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == "paid"
+    return order
+
+
 @pytest.fixture
 def shop(db) -> Shop:
     return Shop(

@@ -15,7 +15,7 @@ from core.models import IdempotencyKey
 from orders.gdpr import orders_anonymize_for_user
 from orders.models import Order, OrderEvent
 from orders.services import order_deliver, order_ship
-from payment.services import payment_create
+from orders.tests.fixtures import paid_order
 
 from .fixtures import ORDERS_URL, new_key, order_url
 
@@ -52,16 +52,8 @@ SCRUBBED_ADDRESS = {
 }
 
 
-def _paid_order(shop, user) -> Order:
-    order = shop.place(user)
-    payment_create(user=user, order_id=order.pk)
-    order.refresh_from_db()
-    assert order.status == "paid"
-    return order
-
-
 def _delivered_order(shop, user, staff_user) -> Order:
-    order = _paid_order(shop, user)
+    order = paid_order(shop, user)
     order_ship(order_id=order.pk, actor=staff_user, carrier="UPS", tracking_number="1Z999", tracking_url="")
     return order_deliver(order_id=order.pk, actor=staff_user)
 
@@ -78,9 +70,9 @@ def _delete_account(client):
 
 
 def test_export_has_the_users_orders_with_lines_addresses_method_and_timeline(auth_client, user, other_user, shop):
-    order = _paid_order(shop, user)
+    order = paid_order(shop, user)
     _pin_times(order)
-    _paid_order(shop, other_user)  # not in the user's export
+    paid_order(shop, other_user)  # not in the user's export
 
     response = auth_client.get(EXPORT)
 
@@ -164,12 +156,12 @@ def test_export_query_count_does_not_grow_with_orders(auth_client, user, shop):
             orders = response.json()["orders"]
         return len(context.captured_queries), orders
 
-    _paid_order(shop, user)
+    paid_order(shop, user)
     queries_for_one, orders = export_queries()
     assert len(orders) == 1
     assert all(order["lines"] and order["events"] for order in orders)
     for _ in range(3):
-        _paid_order(shop, user)
+        paid_order(shop, user)
     queries_for_four, orders = export_queries()
 
     assert len(orders) == 4
@@ -248,7 +240,7 @@ def test_the_orders_anonymizer_can_run_twice(user, shop, staff_user):
 
 
 def test_a_refused_deletion_leaves_the_orders_untouched(auth_client, user, shop):
-    order = _paid_order(shop, user)
+    order = paid_order(shop, user)
 
     response = auth_client.delete(ME, {"password": "wrong"})
 
@@ -274,7 +266,7 @@ def test_the_retention_purge_scrubs_orders_through_the_same_anonymizers(user, ot
     type(user).objects.filter(pk=user.pk).update(last_login=long_ago, date_joined=long_ago)
     type(user).objects.filter(pk=other_user.pk).update(last_login=timezone.now())
     stale_order = _delivered_order(shop, user, staff_user)
-    active_order = _paid_order(shop, other_user)
+    active_order = paid_order(shop, other_user)
     shop.fill_cart(user, items=[(shop.socks, 1)])
     shop.fill_cart(other_user, items=[(shop.socks, 1)])
     out = StringIO()

@@ -19,19 +19,12 @@ from core.errors import DomainError
 from orders.gdpr import orders_anonymize_for_user
 from orders.models import Order, OrderEvent
 from orders.services import order_cancel, order_deliver, order_place, order_ship
-from payment.services import payment_create
+from orders.tests.fixtures import paid_order
+from tests.support.locks import backends_waiting_for_a_lock
 
 pytestmark = pytest.mark.django_db
 
 ME = "/api/v1/account/me/"
-
-
-def _paid_order(shop, user) -> Order:
-    order = shop.place(user)
-    payment_create(user=user, order_id=order.pk)
-    order.refresh_from_db()
-    assert order.status == "paid"
-    return order
 
 
 def _ship(order, staff_user) -> None:
@@ -47,7 +40,7 @@ def _erased_behind_the_checks(user) -> None:
 def test_deleting_the_account_is_refused_while_an_order_is_paid_and_allowed_once_delivered(
     auth_client, user, shop, staff_user
 ):
-    order = _paid_order(shop, user)
+    order = paid_order(shop, user)
 
     refused = auth_client.delete(ME, {"password": "correct-horse-battery"})
 
@@ -128,7 +121,7 @@ def test_the_retention_purge_skips_accounts_with_open_orders_and_logs_it(user, o
     settings.PERSONAL_DATA_RETENTION_DAYS = 365
     long_ago = timezone.now() - timedelta(days=400)
     User.objects.filter(pk__in=[user.pk, other_user.pk]).update(last_login=long_ago, date_joined=long_ago)
-    _paid_order(shop, user)
+    paid_order(shop, user)
 
     with caplog.at_level(logging.INFO, logger="account.services"):
         purged = users_purge_inactive()
@@ -141,8 +134,8 @@ def test_the_retention_purge_skips_accounts_with_open_orders_and_logs_it(user, o
 
 
 def test_the_orders_anonymizer_never_scrubs_an_open_order(user, shop, staff_user):
-    open_order = _paid_order(shop, user)
-    closed = _paid_order(shop, user)
+    open_order = paid_order(shop, user)
+    closed = paid_order(shop, user)
     _ship(closed, staff_user)
     order_deliver(order_id=closed.pk, actor=staff_user)
 
@@ -155,7 +148,7 @@ def test_the_orders_anonymizer_never_scrubs_an_open_order(user, shop, staff_user
 
 
 def test_an_open_order_of_an_erased_account_is_scrubbed_when_it_is_delivered(user, shop, staff_user):
-    order = _paid_order(shop, user)
+    order = paid_order(shop, user)
     _erased_behind_the_checks(user)
     _ship(order, staff_user)
     order.refresh_from_db()
@@ -204,15 +197,6 @@ def test_a_checkout_for_an_erased_account_is_refused(user, other_user, shop):
     assert not Order.objects.exists()
 
 
-def _backends_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # statistics views are frozen per transaction
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_checkout_that_races_an_erasure_waits_for_it_and_is_refused(user, shop):
@@ -235,10 +219,10 @@ def test_a_checkout_that_races_an_erasure_waits_for_it_and_is_refused(user, shop
             User.objects.select_for_update().get(pk=user.pk)  # the erasure's lock, taken first
             placing = pool.submit(checkout)
             for _ in range(200):
-                if _backends_waiting_for_a_lock():
+                if backends_waiting_for_a_lock():
                     break
                 time.sleep(0.05)
-            assert _backends_waiting_for_a_lock() == 1, "the checkout never queued behind the erasure"
+            assert backends_waiting_for_a_lock() == 1, "the checkout never queued behind the erasure"
             user_anonymize(user=user, reason="deleted by the user")
         assert placing.result(timeout=10) == "account_disabled"
 

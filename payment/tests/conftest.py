@@ -4,6 +4,7 @@ from pytest_httpserver import HTTPServer
 from orders.tests.fixtures import shop  # noqa: F401
 
 from .fake_stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
+from .helpers import pay
 
 
 @pytest.fixture
@@ -22,3 +23,12 @@ def fake_stripe(settings):
     yield fake
     server.clear()
     server.stop()
+
+
+@pytest.fixture
+def stripe_order(auth_client, user, shop, fake_stripe):  # noqa: F811 (shop: the fixture imported above)
+    """An order with a Stripe PaymentIntent waiting for the customer (test_concurrency has its own,
+    placed without the API client)."""
+    order = shop.place(user)
+    assert pay(auth_client, order).status_code == 201
+    return order

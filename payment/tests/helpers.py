@@ -1,6 +1,7 @@
 import json
 
 from orders.tests.fixtures import new_key
+from payment.models import Payment
 
 from .fake_stripe import sign
 
@@ -18,3 +19,8 @@ def post_event(client, event: dict, *, url: str = WEBHOOK_URL, **sign_options):
     return client.post(
         url, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(payload, **sign_options)
     )
+
+
+def payment_intent_id(order) -> str:
+    """The PaymentIntent id of the order's payment."""
+    return Payment.objects.get(order=order).provider_payment_id

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from orders.models import Order, OrderEvent
 from payment.models import Payment, PaymentTransaction, WebhookEvent
 from payment.services import payment_create
+from tests.support.locks import backends_waiting_for_a_lock
 
 from .fake_stripe import sign
 from .helpers import WEBHOOK_URL
@@ -113,15 +114,6 @@ def test_no_row_lock_is_held_while_stripe_is_called(user, shop, fake_stripe, sta
     assert order.amount_refunded == Decimal("1.00")
 
 
-def _backends_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # statistics views are frozen per transaction
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 def _payment_lockable_elsewhere(payment_pk) -> bool:
     """Whether another connection can lock the payment row at once (NOWAIT)."""
 
@@ -151,10 +143,10 @@ def test_a_webhook_waits_for_the_order_before_locking_the_payment(stripe_order, 
             Order.objects.select_for_update().get(pk=stripe_order.pk)
             delivery = pool.submit(_deliver_at_once, [event])
             for _ in range(200):
-                if _backends_waiting_for_a_lock():
+                if backends_waiting_for_a_lock():
                     break
                 time.sleep(0.05)
-            assert _backends_waiting_for_a_lock() == 1, "the webhook never queued behind the order lock"
+            assert backends_waiting_for_a_lock() == 1, "the webhook never queued behind the order lock"
             assert _payment_lockable_elsewhere(payment.pk), "the webhook held the payment while waiting"
         assert delivery.result(timeout=10) == [(200, "order_paid")]
 

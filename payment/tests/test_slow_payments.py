@@ -15,20 +15,9 @@ from orders.tasks import orders_expire_unpaid
 from payment.models import Payment, PaymentDispute, WebhookEvent
 from shop.models import ProductVariant
 
-from .helpers import pay, post_event
+from .helpers import pay, payment_intent_id, post_event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stripe_order(auth_client, user, shop, fake_stripe):
-    order = shop.place(user)
-    assert pay(auth_client, order).status_code == 201
-    return order
-
-
-def _intent_id(order) -> str:
-    return Payment.objects.get(order=order).provider_payment_id
 
 
 def _allocated(shop) -> tuple[int, int]:
@@ -55,7 +44,7 @@ def _kinds(order) -> list[str]:
 def test_a_processing_payment_survives_the_expiry_with_its_stock_and_is_paid_on_success(
     api_client, stripe_order, shop, fake_stripe
 ):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
 
     assert _outcome(api_client, fake_stripe.processing_event(intent_id)) == "order_processing"
     _overdue(stripe_order)  # days later the payment window has long closed
@@ -74,7 +63,7 @@ def test_a_processing_payment_survives_the_expiry_with_its_stock_and_is_paid_on_
 
 
 def test_the_order_shows_payment_processing_to_the_customer(auth_client, api_client, stripe_order, fake_stripe):
-    post_event(api_client, fake_stripe.processing_event(_intent_id(stripe_order)))
+    post_event(api_client, fake_stripe.processing_event(payment_intent_id(stripe_order)))
 
     response = auth_client.get(f"/api/v1/orders/{stripe_order.pk}/")
 
@@ -88,7 +77,7 @@ def test_the_order_shows_payment_processing_to_the_customer(auth_client, api_cli
 def test_a_processing_payment_that_fails_within_the_window_returns_the_order_to_pending_payment(
     auth_client, api_client, stripe_order, shop, fake_stripe
 ):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     post_event(api_client, fake_stripe.processing_event(intent_id))
 
     outcome = _outcome(api_client, fake_stripe.failed_event(intent_id))
@@ -105,7 +94,7 @@ def test_a_processing_payment_that_fails_within_the_window_returns_the_order_to_
 def test_a_processing_payment_that_fails_after_the_window_cancels_the_order_and_releases_stock(
     api_client, stripe_order, shop, fake_stripe, django_capture_on_commit_callbacks
 ):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     post_event(api_client, fake_stripe.processing_event(intent_id))
     _overdue(stripe_order)
 
@@ -121,7 +110,7 @@ def test_a_processing_payment_that_fails_after_the_window_cancels_the_order_and_
 
 
 def test_replayed_processing_and_failure_events_change_nothing(api_client, stripe_order, shop, fake_stripe):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     processing = fake_stripe.processing_event(intent_id)
     failure = fake_stripe.failed_event(intent_id)
     post_event(api_client, processing)
@@ -137,7 +126,7 @@ def test_replayed_processing_and_failure_events_change_nothing(api_client, strip
 
 
 def test_a_late_failure_older_than_the_processing_report_is_stale(api_client, stripe_order, fake_stripe):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     now = int(time.time())
     earlier_card_decline = fake_stripe.failed_event(intent_id, created=now - 600)
     post_event(api_client, fake_stripe.processing_event(intent_id, created=now))
@@ -148,7 +137,7 @@ def test_a_late_failure_older_than_the_processing_report_is_stale(api_client, st
 
 
 def test_a_processing_report_older_than_a_failure_is_stale(api_client, stripe_order, fake_stripe):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     now = int(time.time())
     late_processing = fake_stripe.processing_event(intent_id, created=now - 600)
     post_event(api_client, fake_stripe.failed_event(intent_id, created=now))
@@ -159,7 +148,7 @@ def test_a_processing_report_older_than_a_failure_is_stale(api_client, stripe_or
 
 
 def test_requires_action_leaves_the_order_waiting_for_the_customer(api_client, stripe_order, fake_stripe):
-    intent = {**fake_stripe.intents[_intent_id(stripe_order)], "status": "requires_action"}
+    intent = {**fake_stripe.intents[payment_intent_id(stripe_order)], "status": "requires_action"}
 
     outcome = _outcome(api_client, fake_stripe.event("payment_intent.requires_action", intent))
 
@@ -192,7 +181,7 @@ def test_stripe_payment_method_types_setting(auth_client, user, shop, fake_strip
 
 @pytest.fixture
 def paid_stripe_order(api_client, stripe_order, fake_stripe):
-    post_event(api_client, fake_stripe.succeeded_event(_intent_id(stripe_order)))
+    post_event(api_client, fake_stripe.succeeded_event(payment_intent_id(stripe_order)))
     stripe_order.refresh_from_db()
     assert stripe_order.status == "paid"
     return stripe_order
@@ -202,7 +191,7 @@ def test_a_dispute_is_recorded_on_the_order_and_staff_are_emailed(
     api_client, staff_client, staff_user, paid_stripe_order, fake_stripe, django_capture_on_commit_callbacks
 ):
     mail.outbox.clear()
-    event = fake_stripe.dispute_event(_intent_id(paid_stripe_order))
+    event = fake_stripe.dispute_event(payment_intent_id(paid_stripe_order))
 
     with django_capture_on_commit_callbacks(execute=True):
         outcome = _outcome(api_client, event)
@@ -218,7 +207,7 @@ def test_a_dispute_is_recorded_on_the_order_and_staff_are_emailed(
         dispute.order_id,
         dispute.evidence_due_by.year,
     ) == ("dp_fake1", "needs_response", "fraudulent", Decimal("32.45"), "USD", paid_stripe_order.pk, 2030)
-    assert dispute.provider_charge_id == f"ch_{_intent_id(paid_stripe_order)}"
+    assert dispute.provider_charge_id == f"ch_{payment_intent_id(paid_stripe_order)}"
     (email,) = mail.outbox
     assert email.to == [staff_user.email]
     assert email.subject == f"A dispute was opened for order {paid_stripe_order.number}"
@@ -234,7 +223,7 @@ def test_a_dispute_lifecycle_replayed_and_out_of_order_ends_in_the_same_state(
 ):
     settings.PAYMENT_ALERT_EMAILS = ["disputes@example.com"]
     mail.outbox.clear()
-    intent_id = _intent_id(paid_stripe_order)
+    intent_id = payment_intent_id(paid_stripe_order)
     now = int(time.time())
     created = fake_stripe.dispute_event(intent_id, "created", created=now - 30)
     updated = fake_stripe.dispute_event(intent_id, "updated", status="under_review", created=now - 20)
@@ -277,7 +266,7 @@ def test_a_dispute_for_an_unknown_payment_is_acknowledged(api_client, fake_strip
 
 
 def test_disputes_are_listed_in_the_admin(django_user_model, paid_stripe_order, api_client, fake_stripe):
-    post_event(api_client, fake_stripe.dispute_event(_intent_id(paid_stripe_order)))
+    post_event(api_client, fake_stripe.dispute_event(payment_intent_id(paid_stripe_order)))
     admin_client = Client()
     admin_client.force_login(
         django_user_model.objects.create_superuser(email="admin@example.com", password="admin-password-1")

@@ -9,21 +9,9 @@ from orders.models import Order, OrderEvent
 from orders.services import order_cancel
 from payment.models import Payment, PaymentTransaction, Refund, WebhookEvent
 
-from .helpers import pay, post_event
+from .helpers import pay, payment_intent_id, post_event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stripe_order(auth_client, user, shop, fake_stripe):
-    """An order with a Stripe PaymentIntent waiting for the customer."""
-    order = shop.place(user)
-    assert pay(auth_client, order).status_code == 201
-    return order
-
-
-def _intent_id(order) -> str:
-    return Payment.objects.get(order=order).provider_payment_id
 
 
 def _state(order) -> tuple:
@@ -44,7 +32,7 @@ PAID = ("paid", Decimal("32.45"), "succeeded", Decimal("32.45"), Decimal("0.00")
 
 
 def test_payment_succeeded_pays_the_order(api_client, stripe_order, fake_stripe):
-    event = fake_stripe.succeeded_event(_intent_id(stripe_order))
+    event = fake_stripe.succeeded_event(payment_intent_id(stripe_order))
 
     response = post_event(api_client, event)
 
@@ -52,14 +40,14 @@ def test_payment_succeeded_pays_the_order(api_client, stripe_order, fake_stripe)
     assert response.json() == {"received": True, "outcome": "order_paid"}
     assert _state(stripe_order) == PAID
     assert list(PaymentTransaction.objects.values_list("kind", "amount", "currency", "provider_reference")) == [
-        ("authorization", Decimal("32.45"), "USD", _intent_id(stripe_order)),
-        ("capture", Decimal("32.45"), "USD", _intent_id(stripe_order)),
+        ("authorization", Decimal("32.45"), "USD", payment_intent_id(stripe_order)),
+        ("capture", Decimal("32.45"), "USD", payment_intent_id(stripe_order)),
     ]
     assert WebhookEvent.objects.get().outcome == "order_paid"
 
 
 def test_the_alias_path_works_too(api_client, stripe_order, fake_stripe):
-    event = fake_stripe.succeeded_event(_intent_id(stripe_order))
+    event = fake_stripe.succeeded_event(payment_intent_id(stripe_order))
 
     response = post_event(api_client, event, url="/api/v1/payments/stripe-webhook/")
 
@@ -76,7 +64,7 @@ def test_the_alias_path_works_too(api_client, stripe_order, fake_stripe):
     ids=["wrong-secret", "stale"],
 )
 def test_bad_or_stale_signature_is_400_and_writes_nothing(api_client, stripe_order, fake_stripe, sign_options):
-    event = fake_stripe.succeeded_event(_intent_id(stripe_order))
+    event = fake_stripe.succeeded_event(payment_intent_id(stripe_order))
 
     response = post_event(api_client, event, **sign_options)
 
@@ -92,7 +80,7 @@ def test_missing_signature_or_tampered_body_is_400(api_client, stripe_order, fak
 
     from .fake_stripe import sign
 
-    event = fake_stripe.succeeded_event(_intent_id(stripe_order))
+    event = fake_stripe.succeeded_event(payment_intent_id(stripe_order))
     payload = json.dumps(event)
     signature = sign(payload)
     tampered = payload.replace('"amount_received": 3245', '"amount_received": 1')
@@ -113,7 +101,7 @@ def test_webhook_secret_missing_is_503(api_client, stripe_order, fake_stripe, se
     settings.STRIPE_WEBHOOK_SECRET = ""
     api_client.raise_request_exception = False
 
-    response = post_event(api_client, fake_stripe.succeeded_event(_intent_id(stripe_order)))
+    response = post_event(api_client, fake_stripe.succeeded_event(payment_intent_id(stripe_order)))
 
     assert response.status_code == 503
     assert response.json()["errors"][0]["code"] == "payment_provider_not_configured"
@@ -121,7 +109,7 @@ def test_webhook_secret_missing_is_503(api_client, stripe_order, fake_stripe, se
 
 
 def test_the_same_event_delivered_five_times_is_applied_once(api_client, stripe_order, fake_stripe):
-    event = fake_stripe.succeeded_event(_intent_id(stripe_order))
+    event = fake_stripe.succeeded_event(payment_intent_id(stripe_order))
 
     outcomes = [post_event(api_client, event).json()["outcome"] for _ in range(5)]
 
@@ -132,7 +120,7 @@ def test_the_same_event_delivered_five_times_is_applied_once(api_client, stripe_
 
 @pytest.mark.parametrize("failure_first", [True, False], ids=["failure-then-success", "success-then-failure"])
 def test_success_and_failure_in_either_order_end_paid(api_client, stripe_order, fake_stripe, failure_first):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     failure = fake_stripe.failed_event(intent_id)
     success = fake_stripe.succeeded_event(intent_id)
     events = [failure, success] if failure_first else [success, failure]
@@ -145,7 +133,7 @@ def test_success_and_failure_in_either_order_end_paid(api_client, stripe_order, 
 
 
 def test_a_failure_is_recorded_and_the_intent_can_be_retried(auth_client, api_client, stripe_order, fake_stripe):
-    post_event(api_client, fake_stripe.failed_event(_intent_id(stripe_order)))
+    post_event(api_client, fake_stripe.failed_event(payment_intent_id(stripe_order)))
 
     payment = Payment.objects.get()
     assert (payment.status, payment.failure_code, payment.failure_message) == (
@@ -165,7 +153,7 @@ def test_a_failure_is_recorded_and_the_intent_can_be_retried(auth_client, api_cl
 def test_wrong_amount_does_not_pay_the_order_and_is_refunded(
     api_client, stripe_order, fake_stripe, django_capture_on_commit_callbacks
 ):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     event = fake_stripe.succeeded_event(intent_id, amount=1000)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -189,7 +177,7 @@ def test_wrong_amount_does_not_pay_the_order_and_is_refunded(
 
 
 def test_wrong_currency_is_treated_like_a_wrong_amount(api_client, stripe_order, fake_stripe):
-    event = fake_stripe.succeeded_event(_intent_id(stripe_order), currency="eur")
+    event = fake_stripe.succeeded_event(payment_intent_id(stripe_order), currency="eur")
 
     response = post_event(api_client, event)
 
@@ -200,7 +188,7 @@ def test_wrong_currency_is_treated_like_a_wrong_amount(api_client, stripe_order,
 def test_success_for_an_expired_order_is_refunded_automatically_and_recorded(
     api_client, stripe_order, fake_stripe, django_capture_on_commit_callbacks
 ):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     fake_stripe.intents[intent_id]["status"] = "processing"  # too late to cancel: the money is on its way
     with django_capture_on_commit_callbacks(execute=True):
         order_cancel(order_id=stripe_order.pk, actor=None, reason="Payment not received in time.")
@@ -237,7 +225,7 @@ def test_success_for_an_expired_order_is_refunded_automatically_and_recorded(
 def test_cancelling_an_unpaid_order_cancels_its_stripe_intent(
     auth_client, stripe_order, fake_stripe, django_capture_on_commit_callbacks
 ):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post(f"/api/v1/orders/{stripe_order.pk}/cancel/", format="json")
@@ -250,13 +238,13 @@ def test_cancelling_an_unpaid_order_cancels_its_stripe_intent(
 
 
 def _paid_by_stripe(api_client, order, fake_stripe):
-    post_event(api_client, fake_stripe.succeeded_event(_intent_id(order)))
+    post_event(api_client, fake_stripe.succeeded_event(payment_intent_id(order)))
     assert _state(order) == PAID
 
 
 def test_a_refund_made_in_the_stripe_dashboard_is_recorded(api_client, stripe_order, fake_stripe):
     _paid_by_stripe(api_client, stripe_order, fake_stripe)
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
 
     partial = post_event(api_client, fake_stripe.refund_event(intent_id, amount=1245, refund_id="re_dash1"))
     rest = post_event(api_client, fake_stripe.refund_event(intent_id, amount=2000, refund_id="re_dash2"))
@@ -273,7 +261,7 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded(api_client, stripe_or
 
 def test_charge_refunded_with_embedded_refunds_is_recorded_once(api_client, stripe_order, fake_stripe):
     _paid_by_stripe(api_client, stripe_order, fake_stripe)
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     refund = {"id": "re_emb1", "object": "refund", "amount": 500, "currency": "usd", "status": "succeeded"}
     charge_event = fake_stripe.event(
         "charge.refunded",
@@ -291,7 +279,7 @@ def test_charge_refunded_with_embedded_refunds_is_recorded_once(api_client, stri
 
 
 def test_a_refund_event_before_its_capture_is_refused_until_redelivered(api_client, stripe_order, fake_stripe):
-    intent_id = _intent_id(stripe_order)
+    intent_id = payment_intent_id(stripe_order)
     refund_event = fake_stripe.refund_event(intent_id, amount=3245, refund_id="re_early")
     api_client.raise_request_exception = False
 
@@ -328,7 +316,7 @@ def test_an_intent_we_do_not_know_is_acknowledged(api_client, fake_stripe):
 
 
 def test_intent_cancelled_at_stripe_is_recorded(api_client, stripe_order, fake_stripe):
-    intent = {**fake_stripe.intents[_intent_id(stripe_order)], "status": "canceled"}
+    intent = {**fake_stripe.intents[payment_intent_id(stripe_order)], "status": "canceled"}
 
     post_event(api_client, fake_stripe.event("payment_intent.canceled", intent))
 

@@ -59,14 +59,6 @@ def test_seed_sample_data_command_shows_the_catalog():
     assert Product.objects.count() == 5
 
 
-@pytest.fixture
-def admin_client(client, staff_user):
-    staff_user.is_superuser = True
-    staff_user.save()
-    client.force_login(staff_user)
-    return client
-
-
 @pytest.mark.parametrize(
     "model", ["category", "product", "productvariant", "review", "productpurchase", "wishlistitem"]
 )

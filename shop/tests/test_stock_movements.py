@@ -15,14 +15,6 @@ pytestmark = pytest.mark.django_db
 PRODUCTS = "/api/v1/products/"
 
 
-@pytest.fixture
-def admin_client(client, staff_user):
-    staff_user.is_superuser = True
-    staff_user.save()
-    client.force_login(staff_user)
-    return client
-
-
 def on_hand_and_held(variant) -> tuple[int, int]:
     variant.refresh_from_db()
     return variant.quantity_on_hand, variant.quantity_allocated

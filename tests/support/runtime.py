@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -46,17 +47,7 @@ def server_app_under_production(spec: str) -> dict:
     """Import `package.module:attribute` as gunicorn or uvicorn does in the image: a fresh process
     with production settings (the module sets up Django itself). Returns whether the attribute is
     callable and its type's dotted name."""
-    result = subprocess.run(
-        [sys.executable, "-c", _SERVER_APP_SCRIPT, spec],
-        cwd=ROOT,
-        env=production_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise AssertionError(result.stderr[-3000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return json_from_script(_SERVER_APP_SCRIPT, spec, env=production_env())
 
 
 def celery_app(name: str):
@@ -94,6 +85,17 @@ def view_name(path: str) -> str:
     return f"{func.__module__}.{func.__name__}"
 
 
+def json_from_script(script: str, *args: str, env: dict[str, str]) -> Any:
+    """Run `python -c script args` from the project root with exactly `env`; its last stdout line,
+    parsed as JSON. A failing script fails the test with its stderr."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    if result.returncode != 0:
+        raise AssertionError(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def production_env(**overrides: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in _PRODUCTION_SENSITIVE}
     env.update(
@@ -127,17 +129,7 @@ print(json.dumps(answers))
 def production_answers(calls: list[tuple[str, str, dict[str, str]]], **env_overrides: str) -> list[dict]:
     """GET each (path, Host, headers) through Django's test client in a process that runs with
     production settings, as the image does."""
-    result = subprocess.run(
-        [sys.executable, "-c", _CLIENT_SCRIPT, json.dumps(calls)],
-        cwd=ROOT,
-        env=production_env(**env_overrides),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise AssertionError(result.stderr[-3000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return json_from_script(_CLIENT_SCRIPT, json.dumps(calls), env=production_env(**env_overrides))
 
 
 _SETTINGS_SCRIPT = """
@@ -151,17 +143,7 @@ print(json.dumps({name: getattr(settings, name) for name in sys.argv[1:]}, defau
 
 def settings_under(env: dict[str, str], *names: str) -> dict:
     """Settings as a process with exactly this environment (plus PATH) loads them."""
-    result = subprocess.run(
-        [sys.executable, "-c", _SETTINGS_SCRIPT, *names],
-        cwd=ROOT,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise AssertionError(result.stderr[-3000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return json_from_script(_SETTINGS_SCRIPT, *names, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env})
 
 
 def free_port() -> int:
