@@ -8,11 +8,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help install run serve migrate seed test test-fast lint format check check-deploy worker beat bench schema clean
+.PHONY: help install run serve migrate seed test test-fast test-storefront lint format check check-deploy worker beat bench schema clean
 
 help:
 	@echo "make run          install, migrate, seed the demo shop, serve HTTP + websockets on $(HOST):$(PORT)"
 	@echo "make test         run the whole test suite (pytest)"
+	@echo "make test-storefront  drive the demo storefront in headless chromium (apt-get install chromium)"
 	@echo "make lint         ruff check + format check"
 	@echo "make check-deploy Django's deployment checks with production settings"
 	@echo "make worker/beat  run the Celery worker / scheduler"
@@ -43,6 +44,11 @@ serve: install
 test: install
 	@$(BIN)/pytest $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$code
+
+# The demo storefront in headless Chromium (Debian's chromium, driven by Playwright); skips with the
+# reason when chromium or playwright is missing, fails instead when CI=true.
+test-storefront: install
+	$(BIN)/pytest tests/storefront -rs $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

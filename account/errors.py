@@ -187,3 +187,14 @@ class SocialEmailInUse(Conflict):
 class ProviderUnavailable(BadGateway):
     code = "provider_unavailable"
     detail = "The login provider could not be reached. Try again later."
+
+
+class IdTokenNotSupported(DomainError):
+    code = "id_token_not_supported"
+    detail = "This provider does not log in with an ID token; send an access_token or a code."
+
+
+class RedirectUriNotAllowed(DomainError):
+    # Our client secret redeems the code, so only the storefront's own redirect URIs may be used.
+    code = "redirect_uri_not_allowed"
+    detail = "This redirect_uri is not allowed (SOCIAL_AUTH_ALLOWED_REDIRECT_URIS)."

@@ -26,6 +26,7 @@ from social_django.models import UserSocialAuth
 from social_django.utils import load_backend, load_strategy
 
 from core.jobs import enqueue_on_commit
+from core.links import frontend_link
 from core.tasks import send_email
 from sms.services import sms_messages_anonymize, sms_queue
 
@@ -54,6 +55,7 @@ from .errors import (
     VerificationTokenUsed,
 )
 from .models import Address, PendingRegistration, PhoneOtp, User
+from .signals import user_email_confirmed
 from .tokens import (
     email_verification_read,
     email_verification_token,
@@ -81,7 +83,15 @@ def normalize_email(email: str) -> str:
 
 def _login(user: User) -> LoginResult:
     update_last_login(None, user)
+    _email_confirmed(user)
     return LoginResult(user=user, tokens=tokens_for_user(user))
+
+
+def _email_confirmed(user: User) -> None:
+    """Tell the other apps the account's email is the user's (guest orders join the account).
+    Nothing for an unverified email: whoever typed it has not shown it is theirs."""
+    if user.email and user.email_verified:
+        user_email_confirmed.send(sender=User, user=user)
 
 
 # --- Emails ------------------------------------------------------------------------------------
@@ -106,7 +116,7 @@ def _queue_verification_email(
         context={
             "first_name": registration.first_name if registration else user.first_name,
             "email": email,
-            "verify_url": settings.FRONTEND_URL.rstrip("/") + settings.EMAIL_VERIFICATION_URL_PATH.format(token=token),
+            "verify_url": frontend_link("verify_email", token=token),
             "expires_hours": settings.EMAIL_VERIFICATION_MAX_AGE_HOURS,
         },
         cooldown=cooldown,
@@ -114,10 +124,7 @@ def _queue_verification_email(
 
 
 def _password_reset_url(user: User) -> str:
-    path = settings.PASSWORD_RESET_URL_PATH.format(
-        uid=encode_uid(user.pk), token=default_token_generator.make_token(user)
-    )
-    return settings.FRONTEND_URL.rstrip("/") + path
+    return frontend_link("reset_password", uid=encode_uid(user.pk), token=default_token_generator.make_token(user))
 
 
 def _queue_password_changed_email(user: User) -> None:
@@ -249,6 +256,7 @@ def user_email_verify(*, token: str) -> User:
                 user.save(update_fields=["email", "pending_email", "email_verified"])
         except IntegrityError:
             raise EmailTaken(attr="email")
+        _email_confirmed(user)
         return user
     if user.email and user.email.lower() == email:
         if user.email_verified:
@@ -258,6 +266,7 @@ def user_email_verify(*, token: str) -> User:
             if registration is None:  # pruned after its link expired
                 raise VerificationTokenInvalid(attr="token")
             _registration_claim(user=user, registration=registration)
+            _email_confirmed(user)
             return user
         # A link without a registration (accounts from before registrations were recorded, or made by
         # staff) keeps the current password, unless a registration is waiting: then only its link counts.
@@ -266,6 +275,7 @@ def user_email_verify(*, token: str) -> User:
         user.email_verified = True
         user.save(update_fields=["email_verified"])
         user_refresh_tokens_revoke(user)
+        _email_confirmed(user)
         return user
     # The account's address changed after this link was sent.
     raise VerificationTokenInvalid(attr="token")
@@ -357,6 +367,7 @@ def user_password_reset(*, user: User, new_password: str) -> None:
     user.set_password(new_password)
     user.email_verified = True  # the link reached this inbox
     user.save(update_fields=["password", "email_verified"])
+    _email_confirmed(user)
     PendingRegistration.objects.filter(user=user).delete()  # unproven sign-ups: their links are void now
     user_refresh_tokens_revoke(user)
     ratelimit.login_failures_clear(email=user.email or "")

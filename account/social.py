@@ -24,6 +24,8 @@ def provider_verified_email(backend, response: dict[str, Any], details: dict[str
 
 
 def associate_by_verified_email(backend, details, response, user=None, *args, **kwargs):
+    """`credential_field` (access_token, id_token or code: what the client sent) names the field of
+    the error; account.social_credentials passes it through the pipeline's kwargs."""
     if user is not None:
         return None
     email = normalize_email(details.get("email") or "")
@@ -33,7 +35,7 @@ def associate_by_verified_email(backend, details, response, user=None, *args, **
     if existing is None:
         return None
     if provider_verified_email(backend, response, details) != email:
-        raise SocialEmailInUse(attr="access_token")
+        raise SocialEmailInUse(attr=kwargs.get("credential_field", "access_token"))
     if not existing.is_active:
         raise AccountDisabled()
     return {"user": user_link_verified_social_email(user=existing), "is_new": False}

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 
 from core.money import ZERO, default_currency
 from coupons.models import Coupon, CouponRedemption
@@ -46,8 +47,12 @@ _UNSET = object()
 
 
 def cart_queryset() -> QuerySet[Cart]:
+    # The customer's uses: their account's, and those of guest orders placed with their email
+    # (coupons.selectors.coupon_customer_uses, the rule checkout applies).
+    by_email = Q(email=Lower(OuterRef("user__email"))) & ~Q(email="")  # phone-only accounts have none
+    by_customer = Q(user_id=OuterRef("user_id")) | by_email
     customer_uses = (
-        CouponRedemption.objects.filter(coupon_id=OuterRef("coupon_id"), user_id=OuterRef("user_id"))
+        CouponRedemption.objects.filter(by_customer, coupon_id=OuterRef("coupon_id"))
         .order_by()
         .values("coupon_id")
         .annotate(uses=Count("id"))

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.jobs import enqueue_on_commit
+from core.links import frontend_link
 from core.tasks import send_email
 
 from . import events
@@ -180,7 +181,7 @@ def _email_customer_if_away(*, conversation: Conversation, message: Message, now
         "subject": conversation.subject,
         "message_body": message.body,
         "conversation_id": str(conversation.pk),
-        "conversation_url": f"{settings.FRONTEND_URL.rstrip('/')}/support/conversations/{conversation.pk}",
+        "conversation_url": frontend_link("conversation", conversation_id=conversation.pk),
     }
     email_subject = f"New reply: {conversation.subject}"
 

@@ -140,3 +140,20 @@ def check_console_delivery(app_configs, **kwargs):
         for name, console in CONSOLE_BACKENDS.items()
         if getattr(settings, name) == console
     ]
+
+
+@register(Tags.security)
+def check_stripe_publishable_key(app_configs, **kwargs):
+    """STRIPE_PUBLISHABLE_KEY is served to every browser: a secret or restricted key pasted there
+    would be published. GET payments/config/ never serves a key that is not pk_..., and this says why."""
+    key = settings.STRIPE_PUBLISHABLE_KEY
+    if key and not key.startswith("pk_"):
+        return [
+            Error(
+                "STRIPE_PUBLISHABLE_KEY does not start with pk_: it looks like a secret key, and this setting "
+                "is published to every storefront.",
+                hint="Use the publishable key from the Stripe dashboard; keep sk_/rk_ keys in STRIPE_SECRET_KEY.",
+                id="ecommerce.E005",
+            )
+        ]
+    return []

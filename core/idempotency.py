@@ -8,6 +8,10 @@
 
 The claim row is committed before the work starts (outside the view's transaction) so concurrent
 requests see it; a 5xx or an exception releases the claim so the client may retry.
+
+Keys are scoped to the caller: the user, or for an anonymous caller (guest checkout) the credential
+it acts with, named by the view's `anonymous_subject` (e.g. `cart:<cart token>`). `private_fields`
+are answered once and never stored, so a replay leaves them out (a guest's `order_token`).
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import functools
 import hashlib
 import json
 import time
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
 from .errors import Conflict, DomainError
@@ -103,16 +109,36 @@ def _replay(record: IdempotencyKey) -> Response:
     return Response(record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"})
 
 
-def idempotent(scope: str):
-    """Decorate a DRF view method (`def create(self, request, ...)`) to make it idempotent."""
+def _caller_scope(request, scope: str, anonymous_subject: Callable | None) -> tuple[object | None, str]:
+    user = request.user
+    if user is not None and user.is_authenticated:
+        return user, scope
+    if anonymous_subject is None:
+        raise NotAuthenticated()
+    return None, f"{scope}:{anonymous_subject(request)}"[:100]
+
+
+def _stored_body(data, private_fields: frozenset[str]):
+    if private_fields and isinstance(data, dict):
+        data = {name: value for name, value in data.items() if name not in private_fields}
+    return json.loads(json.dumps(data, default=str))
+
+
+def idempotent(scope: str, *, anonymous_subject: Callable | None = None, private_fields: Iterable[str] = ()):
+    """Decorate a DRF view method (`def create(self, request, ...)`) to make it idempotent.
+
+    `anonymous_subject(request) -> str` names what an anonymous caller's keys are scoped to (it
+    raises when the request carries no such credential); without it only logged-in callers pass."""
+    private = frozenset(private_fields)
 
     def decorator(view_method):
         @functools.wraps(view_method)
         def wrapper(self, request, *args, **kwargs):
+            user, claim_scope = _caller_scope(request, scope, anonymous_subject)
             key = idempotency_key_from(request)
             fingerprint = request_fingerprint(request)
             for _attempt in range(3):
-                record, claimed = _claim(user=request.user, scope=scope, key=key, fingerprint=fingerprint)
+                record, claimed = _claim(user=user, scope=claim_scope, key=key, fingerprint=fingerprint)
                 if claimed:
                     break
                 if record is None:
@@ -139,7 +165,7 @@ def idempotent(scope: str):
             IdempotencyKey.objects.filter(pk=record.pk).update(
                 status=IdempotencyKey.Status.COMPLETED,
                 response_status=response.status_code,
-                response_body=json.loads(json.dumps(response.data, default=str)),
+                response_body=_stored_body(response.data, private),
                 completed_at=timezone.now(),
             )
             return response

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -24,13 +25,17 @@ class UUIDModel(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """One row per (user, scope, key): the first request's fingerprint and, once done, its response."""
+    """One row per (user, scope, key): the first request's fingerprint and, once done, its response.
+    An anonymous caller (a guest checkout) has no user: its scope names the credential it acts with
+    (`orders.create:cart:<cart token>`), and (scope, key) is unique among such rows."""
 
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
         COMPLETED = "completed", "Completed"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     scope = models.CharField(max_length=100)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
@@ -43,6 +48,10 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_key_unique_per_user_scope"),
+            # NULL users are distinct in the constraint above: anonymous claims need their own.
+            models.UniqueConstraint(
+                fields=["scope", "key"], condition=Q(user__isnull=True), name="idempotency_key_unique_anonymous"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,7 +35,7 @@ def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
     }
 
 
-# Media URLs are paths under MEDIA_URL (relative to the API's host) with local storage, or absolute
-# URLs with a CDN/object store; `uri-reference` admits both, where `uri` would promise absolute ones.
-MEDIA_URL_SCHEMA = {"type": "string", "format": "uri-reference"}
+# Media URLs are always absolute (core/media.py): PUBLIC_URL + MEDIA_URL with local storage, or the
+# CDN / object store's own URL.
+MEDIA_URL_SCHEMA = {"type": "string", "format": "uri"}
 OPTIONAL_MEDIA_URL_SCHEMA = {**MEDIA_URL_SCHEMA, "nullable": True}

@@ -23,6 +23,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 
+from core.links import frontend_link
+
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
@@ -68,7 +70,8 @@ def build_email(
     *, to: str | list[str], subject: str, template: str, context: dict, from_email: str | None = None
 ) -> EmailMultiAlternatives:
     recipients = [to] if isinstance(to, str) else list(to)
-    context = {"shop_name": settings.SHOP_NAME, "frontend_url": settings.FRONTEND_URL, **context}
+    # frontend_url: the shop's home page, the storefront's or the demo one (core.links).
+    context = {"shop_name": settings.SHOP_NAME, "frontend_url": frontend_link("home"), **context}
     # A newline in a subject would be a header injection; Django refuses it, we flatten it.
     subject = " ".join(subject.splitlines()).strip()
     message = EmailMultiAlternatives(

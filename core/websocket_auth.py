@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from channels.security.websocket import OriginValidator
 from django.contrib.auth.models import AnonymousUser
 
 
@@ -45,3 +46,33 @@ class JWTAuthMiddleware(BaseMiddleware):
         user, expires_at = await _user_for_token(raw_token) if raw_token else (AnonymousUser(), None)
         scope["user"], scope["token_expires_at"] = user, expires_at
         return await super().__call__(scope, receive, send)
+
+
+def websocket_allowed_origins() -> list[str]:
+    """Origin patterns a websocket handshake may come from: this site's hosts (ALLOWED_HOSTS, as
+    Channels' AllowedHostsOriginValidator) and the browser origins the REST API admits through CORS
+    (CORS_ALLOWED_ORIGINS, exact scheme://host:port), so a storefront on another origin can open
+    the chat and order sockets it can already call the API from."""
+    from django.conf import settings
+
+    hosts = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not hosts:
+        hosts = ["localhost", "127.0.0.1", "[::1]"]
+    patterns = [*hosts, *getattr(settings, "CORS_ALLOWED_ORIGINS", [])]
+    if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False):
+        patterns.append("*")
+    return patterns
+
+
+class CorsAwareOriginValidator(OriginValidator):
+    """Refuses a handshake whose Origin is missing or not one of `websocket_allowed_origins()`
+    (read per handshake, so a settings change applies without a restart of the router)."""
+
+    def __init__(self, application):
+        super().__init__(application, allowed_origins=())
+
+    def valid_origin(self, parsed_origin) -> bool:
+        patterns = websocket_allowed_origins()
+        if parsed_origin is None:
+            return "*" in patterns
+        return any(pattern == "*" or self.match_allowed_origin(parsed_origin, pattern) for pattern in patterns)

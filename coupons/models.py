@@ -121,6 +121,9 @@ class CouponRedemption(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     order_id = models.UUIDField()
+    # The customer's email, lower-cased: a guest checkout has no user, and the per-customer limit
+    # counts a customer's uses as a guest and with their account together.
+    email = models.EmailField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -128,7 +131,10 @@ class CouponRedemption(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["coupon", "order_id"], name="coupon_redemption_once_per_order"),
         ]
-        indexes = [models.Index(fields=["coupon", "user"], name="coupon_redemption_user_idx")]
+        indexes = [
+            models.Index(fields=["coupon", "user"], name="coupon_redemption_user_idx"),
+            models.Index(fields=["coupon", "email"], name="coupon_redemption_email_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.coupon_id} for order {self.order_id}"

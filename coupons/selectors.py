@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet, Value
+from django.db.models import Q, QuerySet, Value
 from django.utils import timezone
 
 from .errors import (
     CouponError,
     CouponExpired,
     CouponInactive,
-    CouponLoginRequired,
     CouponNotFound,
     CouponNotYetValid,
     CouponUsageLimitReached,
@@ -30,20 +29,43 @@ def coupon_get_by_code(*, code: str) -> Coupon:
     return coupon
 
 
-def coupon_customer_uses(*, coupon: Coupon, user) -> int:
-    if user is None or not user.is_authenticated:
+def customer_email(*, user, email: str | None = None) -> str:
+    """The email a customer's uses are counted under: the guest's, else the account's (lower-cased)."""
+    if not email and user is not None and user.is_authenticated:
+        email = user.email
+    return (email or "").strip().lower()
+
+
+def coupon_customer_uses(*, coupon: Coupon, user, email: str | None = None) -> int:
+    """Uses by this customer: redemptions of the account, and of any order (guest or not) placed
+    with the same email, case-insensitively."""
+    authenticated = user is not None and user.is_authenticated
+    email = customer_email(user=user, email=email)
+    if not authenticated and not email:
         return 0
-    return CouponRedemption.objects.filter(coupon=coupon, user=user).count()
+    who = Q()
+    if authenticated:
+        who |= Q(user=user)
+    if email:
+        who |= Q(email=email)
+    return CouponRedemption.objects.filter(coupon=coupon).filter(who).count()
 
 
 def coupon_unusable_reason(
-    *, coupon: Coupon, user, now: datetime | None = None, customer_uses: int | None = None
+    *,
+    coupon: Coupon,
+    user,
+    now: datetime | None = None,
+    customer_uses: int | None = None,
+    email: str | None = None,
 ) -> CouponError | None:
     """The first rule, independent of the cart's contents, that forbids using `coupon` now.
 
-    Checked in this order: active flag, validity window, global limit, then the per-customer limit
-    (which needs a logged-in customer: an anonymous cart cannot prove how often it was used).
-    `customer_uses` may be passed when already counted (the cart selector annotates it)."""
+    Checked in this order: active flag, validity window, global limit, then the per-customer limit,
+    counted by account and by email (`email`: a guest checkout's). An anonymous cart does not know
+    its customer yet: the per-customer limit is then checked at checkout, when `coupon_redeem` is
+    given the guest's email. `customer_uses` may be passed when already counted (the cart selector
+    annotates it)."""
     now = now or timezone.now()
     if not coupon.is_active:
         return CouponInactive()
@@ -54,10 +76,10 @@ def coupon_unusable_reason(
     if coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
         return CouponUsageLimitReached()
     if coupon.usage_limit_per_customer is not None:
-        if user is None or not user.is_authenticated:
-            return CouponLoginRequired()
+        if (user is None or not user.is_authenticated) and not email:
+            return None  # an anonymous cart: decided at checkout by the guest's email
         if customer_uses is None:
-            customer_uses = coupon_customer_uses(coupon=coupon, user=user)
+            customer_uses = coupon_customer_uses(coupon=coupon, user=user, email=email)
         if customer_uses >= coupon.usage_limit_per_customer:
             return CouponUsageLimitReached(detail="You have already used this coupon as many times as allowed.")
     return None

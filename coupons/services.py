@@ -15,9 +15,9 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F, ProtectedError, Q, QuerySet
 
-from .errors import CouponInUse, CouponUsageLimitReached
+from .errors import CouponInUse, CouponLoginRequired, CouponUsageLimitReached
 from .models import Coupon, CouponRedemption
-from .selectors import coupon_unusable_reason
+from .selectors import coupon_unusable_reason, customer_email
 
 _PLAIN_FIELDS = (
     "code",
@@ -75,9 +75,12 @@ def coupons_set_active(*, coupons: QuerySet[Coupon], active: bool) -> int:
 
 
 @transaction.atomic
-def coupon_redeem(*, coupon: Coupon, user, order_id: uuid.UUID, now: datetime | None = None) -> CouponRedemption:
-    """Count one use of `coupon` by `user` for `order_id`, or raise why it cannot be used
-    (`coupon_usage_limit_reached`, `coupon_expired`, `coupon_inactive`, `coupon_login_required`...).
+def coupon_redeem(
+    *, coupon: Coupon, user, order_id: uuid.UUID, email: str | None = None, now: datetime | None = None
+) -> CouponRedemption:
+    """Count one use of `coupon` by `user` (or, for a guest checkout, by `email`) for `order_id`, or
+    raise why it cannot be used (`coupon_usage_limit_reached`, `coupon_expired`, `coupon_inactive`,
+    `coupon_login_required` when a per-customer coupon has neither an account nor an email...).
 
     The coupon row is locked first, so two checkouts racing for the last use are serialized: the
     second sees the first's redemption and is refused. Redeeming again for the same order returns
@@ -86,7 +89,11 @@ def coupon_redeem(*, coupon: Coupon, user, order_id: uuid.UUID, now: datetime | 
     existing = CouponRedemption.objects.filter(coupon=locked, order_id=order_id).first()
     if existing is not None:
         return existing
-    reason = coupon_unusable_reason(coupon=locked, user=user, now=now)
+    email = customer_email(user=user, email=email)
+    authenticated = user is not None and user.is_authenticated
+    if locked.usage_limit_per_customer is not None and not authenticated and not email:
+        raise CouponLoginRequired()
+    reason = coupon_unusable_reason(coupon=locked, user=user, now=now, email=email)
     if reason is not None:
         raise reason
     # Guarded as well as locked: the update is the statement that must never overshoot the limit.
@@ -98,7 +105,7 @@ def coupon_redeem(*, coupon: Coupon, user, order_id: uuid.UUID, now: datetime | 
     if counted != 1:
         raise CouponUsageLimitReached()
     redemption = CouponRedemption.objects.create(
-        coupon=locked, user=user if user is not None and user.is_authenticated else None, order_id=order_id
+        coupon=locked, user=user if authenticated else None, order_id=order_id, email=email
     )
     coupon.times_used = locked.times_used + 1
     return redemption
@@ -115,3 +122,13 @@ def coupon_release(*, coupon: Coupon, order_id: uuid.UUID) -> bool:
     Coupon.objects.filter(pk=coupon.pk, times_used__gt=0).update(times_used=F("times_used") - 1)
     coupon.refresh_from_db(fields=["times_used"])
     return True
+
+
+def coupon_redemptions_claim(*, order_ids: Iterable[uuid.UUID], user) -> int:
+    """Guest orders joined `user`'s account: their coupon uses become the account's too."""
+    return CouponRedemption.objects.filter(order_id__in=list(order_ids), user__isnull=True).update(user=user)
+
+
+def coupon_redemptions_anonymize_for_user(user) -> None:
+    """GDPR erasure: the uses stay counted (by account), the email copy goes."""
+    CouponRedemption.objects.filter(user=user).exclude(email="").update(email="")

@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from core.api_root import ApiRootView
+
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("authentication/", include("account.api.auth_urls")),
     path("account/", include("account.api.urls")),
     path("", include("shop.api.urls")),

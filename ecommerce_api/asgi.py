@@ -9,17 +9,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecommerce_api.settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat.routing import websocket_urlpatterns as chat_routes  # noqa: E402
 from core.observability import configure_observability  # noqa: E402
-from core.websocket_auth import JWTAuthMiddleware  # noqa: E402
+from core.websocket_auth import CorsAwareOriginValidator, JWTAuthMiddleware  # noqa: E402
+from orders.routing import websocket_urlpatterns as order_routes  # noqa: E402
 
 configure_observability(component="asgi")
 
+# Chat's routes end with the catch-all that refuses unknown paths with 4404: they come last.
+# Origins: ALLOWED_HOSTS and CORS_ALLOWED_ORIGINS (core.websocket_auth.CorsAwareOriginValidator).
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": CorsAwareOriginValidator(JWTAuthMiddleware(URLRouter(order_routes + chat_routes))),
     }
 )

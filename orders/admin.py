@@ -29,7 +29,18 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["product_name", "variant_name", "sku", "unit_price", "quantity", "line_total", "discount", "tax"]
+    fields = [
+        "product_name",
+        "product_slug",
+        "variant_name",
+        "sku",
+        "unit_price",
+        "quantity",
+        "line_total",
+        "discount",
+        "tax",
+        "image",
+    ]
     readonly_fields = fields
 
 
@@ -49,21 +60,45 @@ class ShipForm(forms.Form):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "email", "status", "total", "currency", "amount_refunded", "created_at", "paid_at"]
+    list_display = [
+        "number",
+        "email",
+        "guest_email",
+        "status",
+        "total",
+        "currency",
+        "amount_refunded",
+        "created_at",
+        "paid_at",
+    ]
     list_filter = [
         "status",
         "dispute_status",
         ("created_at", admin.DateFieldListFilter),
         ("paid_at", admin.DateFieldListFilter),
     ]
-    search_fields = ["number", "email", "user__email"]
+    search_fields = ["number", "email", "guest_email", "user__email"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
     inlines = [OrderLineInline, OrderEventInline]
     actions = ["ship_orders", "deliver_orders", "cancel_orders", "refund_orders"]
     readonly_fields = [field.name for field in Order._meta.fields]
     fieldsets = [
-        (None, {"fields": ["id", "number", "user", "email", "status", "payment_due_by", "cancellation_reason"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "number",
+                    "user",
+                    "email",
+                    "guest_email",
+                    "status",
+                    "payment_due_by",
+                    "cancellation_reason",
+                ]
+            },
+        ),
         (
             "Money",
             {

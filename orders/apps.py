@@ -13,3 +13,10 @@ class OrdersConfig(AppConfig):
         register_exporter("orders", orders_export_for_user)
         register_anonymizer("orders", orders_anonymize_for_user)
         register_erasure_check("orders", orders_erasure_check)
+
+        # Account sends, orders listens (ARCHITECTURE.md: account imports no app above it).
+        from account.signals import user_email_confirmed
+
+        from . import receivers
+
+        user_email_confirmed.connect(receivers.user_email_confirmed, dispatch_uid="orders.guest_orders_claim")

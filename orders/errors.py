@@ -46,3 +46,8 @@ class CancelNotAllowed(Conflict):
 class RefundPending(Conflict):
     code = "refund_pending"
     detail = "A refund of this order is still pending at the payment provider; it cannot ship until it settles."
+
+
+class GuestEmailRequired(DomainError):
+    code = "email_required"
+    detail = "A guest checkout needs an email address for the order confirmation."

@@ -1,12 +1,14 @@
 import django_filters
 
-from core.filters import UtcIsoDateTimeFilter
+from core.filters import StrictQueryParamsMixin, UtcIsoDateTimeFilter
 
 from .models import Order
 from .state import OrderStatus
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(StrictQueryParamsMixin, django_filters.FilterSet):
+    """The order list's filters; any other query parameter is a 400 `unknown_parameter`."""
+
     status = django_filters.MultipleChoiceFilter(
         choices=OrderStatus.choices, help_text="One or more statuses, e.g. ?status=paid&status=shipped."
     )

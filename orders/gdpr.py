@@ -109,7 +109,9 @@ def _orders_scrub(orders: QuerySet[Order], *, customer_id: Any) -> None:
     # Snapshots are written only at checkout (status changes update other columns), so no lock
     # is needed to rewrite them.
     orders = list(
-        orders.only("pk", "email", "shipping_address", "billing_address", "cancellation_reason").order_by("pk")
+        orders.only(
+            "pk", "email", "guest_email", "shipping_address", "billing_address", "cancellation_reason"
+        ).order_by("pk")
     )
     customer_cancellations = OrderEvent.objects.filter(
         order__in=[order.pk for order in orders], actor_id=customer_id, kind=OrderEvent.Kind.CANCELLED
@@ -117,12 +119,15 @@ def _orders_scrub(orders: QuerySet[Order], *, customer_id: Any) -> None:
     cancelled_by_customer = set(customer_cancellations.values_list("order_id", flat=True))
     for order in orders:
         order.email = ""
+        # A claimed guest order kept the address it was placed with: without it, an order whose account
+        # row is later deleted (user SET NULL) would look like a guest order again and be claimable.
+        order.guest_email = ""
         order.shipping_address = _address_scrubbed(order.shipping_address)
         order.billing_address = _address_scrubbed(order.billing_address)
         if order.pk in cancelled_by_customer:
             order.cancellation_reason = ""
     Order.objects.bulk_update(
-        orders, ["email", "shipping_address", "billing_address", "cancellation_reason"], batch_size=500
+        orders, ["email", "guest_email", "shipping_address", "billing_address", "cancellation_reason"], batch_size=500
     )
     customer_cancellations.exclude(note="").update(note="")
 
@@ -143,4 +148,4 @@ def order_scrub_if_owner_erased(order: Order) -> None:
     if not User.objects.filter(pk=order.user_id, anonymized_at__isnull=False).exists():
         return
     _orders_scrub(Order.objects.filter(pk=order.pk), customer_id=order.user_id)
-    order.refresh_from_db(fields=["email", "shipping_address", "billing_address", "cancellation_reason"])
+    order.refresh_from_db(fields=["email", "guest_email", "shipping_address", "billing_address", "cancellation_reason"])

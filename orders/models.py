@@ -8,6 +8,8 @@ The status is changed only through `orders.services`, which asks `orders.state` 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,12 +30,26 @@ class ActorRole(models.TextChoices):
     PAYMENT_PROVIDER = "payment_provider", "Payment provider"
 
 
+def order_token_hash(token: str) -> str:
+    """What a guest order stores of its secret: the token is shown once, at checkout."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class Order(UUIDModel):
     Status = OrderStatus
+
+    # The raw guest token, set only on the instance `order_place` returns (never stored).
+    order_token: str | None = None
 
     number = models.CharField(max_length=32, unique=True, help_text="Human reference, e.g. 250517-7KD3-QXAB.")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="orders")
     email = models.EmailField(blank=True, help_text="The customer's email when the order was placed.")
+    # A guest checkout (no account): the address it gave, lower-cased. The order joins the account
+    # that later verifies this address (orders.services.guest_orders_claim); it stays as a record.
+    guest_email = models.EmailField(blank=True, help_text="Placed as a guest with this email.")
+    guest_token_hash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="sha256 of the guest's order token."
+    )
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(**MONEY)
@@ -80,6 +96,7 @@ class Order(UUIDModel):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="orders_order_user_created_idx"),
             models.Index(fields=["status", "payment_due_by"], name="orders_order_status_due_idx"),
+            models.Index(fields=["guest_email"], condition=Q(user__isnull=True), name="orders_order_guest_email_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -103,6 +120,12 @@ class Order(UUIDModel):
     def __str__(self) -> str:
         return self.number
 
+    def order_token_matches(self, token: str | None) -> bool:
+        """Constant-time check of a guest's order token; an order without one matches nothing."""
+        if not token or not self.guest_token_hash:
+            return False
+        return hmac.compare_digest(self.guest_token_hash, order_token_hash(token))
+
     @property
     def refundable_amount(self) -> Decimal:
         return self.amount_paid - self.amount_refunded
@@ -119,6 +142,8 @@ class OrderLine(models.Model):
     )
     product_id = models.BigIntegerField(null=True, blank=True, help_text="The catalog product when ordered.")
     product_name = models.CharField(max_length=200)
+    product_slug = models.CharField(max_length=220, blank=True, help_text="The product's slug when ordered.")
+    image = models.URLField(max_length=500, blank=True, help_text="Absolute URL of the product's image when ordered.")
     variant_name = models.CharField(max_length=200, blank=True)
     sku = models.CharField(max_length=64)
     unit_price = models.DecimalField(**MONEY)

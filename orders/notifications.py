@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.jobs import enqueue_on_commit
+from core.links import frontend_link
 from core.tasks import send_email
 from sms.services import sms_queue
 
@@ -48,24 +49,44 @@ SMS_BODIES = {
 }
 
 
-def order_event_notify_on_commit(event: OrderEvent) -> None:
+def order_event_notify_on_commit(event: OrderEvent, *, order_url: str | None = None) -> None:
+    """`order_url` overrides the link of the email: a guest's confirmation carries the one link
+    with the order's secret, known only in the checkout request: the order keeps only its hash, the
+    link lives in the job's message until the email is sent (docs/ORDERS.md, "Guest checkout")."""
     if event.kind not in NOTIFIED_KINDS:
         return
     from .tasks import order_event_notify
 
     # A broker outage never fails the committed checkout, and the job is kept in the outbox.
-    enqueue_on_commit(order_event_notify, event.pk)
+    if order_url:
+        enqueue_on_commit(order_event_notify, event.pk, order_url=order_url)
+    else:
+        enqueue_on_commit(order_event_notify, event.pk)
 
 
-def _context(event: OrderEvent) -> dict:
+def order_link(order, *, order_url: str | None = None) -> str:
+    """The link an email about `order` carries. A customer's order page; for a guest order only
+    the confirmation has a link (with the secret): later emails point back to that email."""
+    if order_url:
+        return order_url
+    if order.user_id is None:
+        return ""
+    return frontend_link("order", order_id=order.pk)
+
+
+def _context(event: OrderEvent, *, order_url: str | None = None) -> dict:
     order = event.order
     user = order.user
+    # A guest is greeted without a name: what anyone types as a name must not become text of the
+    # shop's email to any address they type.
+    first_name = user.first_name if user is not None else ""
     return {
         "event": event.kind,
-        "first_name": user.first_name if user else "",
+        "first_name": first_name,
+        "guest": user is None,
         "order_id": str(order.pk),
         "order_number": order.number,
-        "order_url": f"{settings.FRONTEND_URL.rstrip('/')}/orders/{order.pk}",
+        "order_url": order_link(order, order_url=order_url),
         "status": order.status,
         "note": event.note,
         "amount": str(event.amount) if event.amount is not None else "",
@@ -94,7 +115,7 @@ def _context(event: OrderEvent) -> dict:
     }
 
 
-def order_event_notify_send(*, event_id: int) -> bool:
+def order_event_notify_send(*, event_id: int, order_url: str | None = None) -> bool:
     """Send the customer the email (and SMS) for one event. False when there is nothing to do."""
     event = (
         OrderEvent.objects.select_related("order__user").prefetch_related("order__lines").filter(pk=event_id).first()
@@ -108,7 +129,7 @@ def order_event_notify_send(*, event_id: int) -> bool:
             to=email,
             subject=SUBJECTS[event.kind].format(number=order.number),
             template=f"orders_{event.kind}",
-            context=_context(event),
+            context=_context(event, order_url=order_url),
             dedupe_key=f"orders:event:{event.pk}",
         )
     with transaction.atomic():

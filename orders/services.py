@@ -26,27 +26,34 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from account.errors import AccountDisabled
 from account.models import Address, User
+from cart.errors import CartNotFound
 from cart.models import Cart, CartLine
 from cart.pricing import price_cart
 from cart.selectors import cart_pricing_input, coupon_rules_for
 from core.errors import DomainError, InvalidTransition
+from core.links import frontend_link
+from core.media import absolute_media_url
 from core.money import ZERO, quantize
 from core.outbox import outbox_enqueue
 from coupons.errors import coupon_error_for
-from coupons.services import coupon_redeem, coupon_release
+from coupons.services import coupon_redeem, coupon_redemptions_claim, coupon_release
 from shipping.models import ShippingMethod
 from shop import stock
+from shop.models import ProductImage
 from shop.selectors import product_sellable_annotation
 
+from . import live
 from .errors import (
     AddressNotFound,
     CancelNotAllowed,
     CartEmpty,
     CurrencyMismatch,
+    GuestEmailRequired,
     OrderNotFound,
     RefundPending,
     RefundTooLarge,
@@ -54,7 +61,7 @@ from .errors import (
     TotalMismatch,
 )
 from .gdpr import order_scrub_if_owner_erased
-from .models import ActorRole, Order, OrderEvent, OrderLine
+from .models import ActorRole, Order, OrderEvent, OrderLine, order_token_hash
 from .notifications import order_event_notify_on_commit
 from .payment_port import payment_port
 from .state import (
@@ -65,6 +72,11 @@ from .state import (
     OrderStatus,
     ensure_transition,
 )
+
+# A guest's order token: 32 random bytes, urlsafe base64 (43 characters).
+GUEST_TOKEN_BYTES = 32
+# Statuses of an order whose goods were bought: claiming one lets the customer review them.
+PURCHASED_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
 
 # Crockford's base32 without I, L, O, U: readable over the phone, no accidental words.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -109,6 +121,7 @@ def _event_write(
     actor_role: str | None = None,
     note: str = "",
     amount: Decimal | None = None,
+    notify_order_url: str | None = None,
 ) -> OrderEvent:
     event = OrderEvent.objects.create(
         order=order,
@@ -120,7 +133,7 @@ def _event_write(
         note=note[:500],
         amount=amount,
     )
-    order_event_notify_on_commit(event)
+    order_event_notify_on_commit(event, order_url=notify_order_url)
     return event
 
 
@@ -172,6 +185,7 @@ def _transition(
     )
     if previous in OPEN_STATUSES and to not in OPEN_STATUSES:
         order_scrub_if_owner_erased(order)  # an erasure left this order's copies while it was open
+    live.status_publish_on_commit(order)  # /ws/orders/<id>/ listeners
     return event
 
 
@@ -208,14 +222,19 @@ def _address_snapshot(source: Address | Mapping[str, Any]) -> dict[str, str]:
 
 def _checkout_addresses(
     *,
-    user: User,
+    user: User | None,
     shipping_address_id: UUID | None,
     shipping_address: Mapping[str, Any] | None,
     billing_address_id: UUID | None,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Both snapshots from the caller's own address book in one query; billing defaults to shipping."""
+    """Both snapshots from the caller's own address book in one query; billing defaults to shipping.
+    A guest has no address book: only a typed address."""
     wanted = {pk for pk in (shipping_address_id, billing_address_id) if pk is not None}
-    book = {address.pk: address for address in Address.objects.filter(user=user, pk__in=wanted)} if wanted else {}
+    book = (
+        {address.pk: address for address in Address.objects.filter(user=user, pk__in=wanted)}
+        if wanted and user is not None
+        else {}
+    )
     if shipping_address_id is not None:
         if shipping_address_id not in book:
             raise AddressNotFound(attr="shipping_address_id")
@@ -258,32 +277,69 @@ def _insert_with_fresh_number(order: Order) -> None:
                 raise
 
 
+def _first_image_of_product():
+    return Subquery(
+        ProductImage.objects.filter(product_id=OuterRef("variant__product_id"))
+        .order_by("sort_order", "id")
+        .values("image")[:1]
+    )
+
+
+def normalize_guest_email(email: str) -> str:
+    return email.strip().lower()
+
+
 @transaction.atomic
 def order_place(
     *,
-    user: User,
+    user: User | None,
     shipping_method_id: UUID,
     shipping_address_id: UUID | None = None,
     shipping_address: Mapping[str, Any] | None = None,
     billing_address_id: UUID | None = None,
     expected_total: Decimal | None = None,
+    cart_id: UUID | None = None,
+    email: str | None = None,
 ) -> Order:
     """Turn the caller's cart into an order waiting for payment, all or nothing.
 
-    Locks, in the shop's one order: the customer's row, the cart row, then its variants by ascending
-    pk (one query), then the coupon row (coupon_redeem). Stock is held by one guarded UPDATE and the coupon use
+    A guest checkout is the same call with `user=None`, the anonymous cart's id (`cart_id`, its
+    token) and the guest's `email`: the order has no user, a `guest_email`, and a random secret
+    whose sha256 it keeps; the raw secret is on the returned instance only (`order.order_token`)
+    and in the link of the confirmation email queued here.
+
+    Locks, in the shop's one order: the customer's row (none for a guest), the cart row, then its
+    variants by ascending pk (one query), then the coupon row (coupon_redeem). Stock is held by one guarded UPDATE and the coupon use
     counted under its lock, so neither can be oversold; the cost in queries does not depend on the
     number of lines. Any refusal raises and the transaction leaves nothing behind."""
-    # The customer's row before the cart: an erasure holds it while it checks for open orders
-    # (account.services.user_anonymize), so a checkout lands before it (and it is refused) or after.
-    if User.objects.select_for_update(no_key=True).filter(pk=user.pk, is_active=True).values("pk").first() is None:
-        raise AccountDisabled()
-    cart = Cart.objects.select_for_update(of=("self",)).select_related("coupon").filter(user=user).first()
+    guest = user is None
+    if guest:
+        if cart_id is None:
+            raise CartNotFound()
+        if not email or not email.strip():
+            raise GuestEmailRequired(attr="email")
+        cart = (
+            Cart.objects.select_for_update(of=("self",))
+            .select_related("coupon")
+            .filter(pk=cart_id, user__isnull=True)
+            .first()
+        )
+        if cart is None:
+            raise CartNotFound()
+    else:
+        # The customer's row before the cart: an erasure holds it while it checks for open orders
+        # (account.services.user_anonymize), so a checkout lands before it (and it is refused) or after.
+        if User.objects.select_for_update(no_key=True).filter(pk=user.pk, is_active=True).values("pk").first() is None:
+            raise AccountDisabled()
+        cart = Cart.objects.select_for_update(of=("self",)).select_related("coupon").filter(user=user).first()
     lines = (
         list(
             CartLine.objects.filter(cart=cart)
             .select_related("variant__product__category")
-            .annotate(product_sellable=product_sellable_annotation(prefix="variant__product__"))
+            .annotate(
+                product_sellable=product_sellable_annotation(prefix="variant__product__"),
+                product_image=_first_image_of_product(),
+            )
             .select_for_update(of=("variant",))
             .order_by("variant_id")
         )
@@ -335,10 +391,14 @@ def order_place(
     )
 
     now = timezone.now()
+    order_email = normalize_guest_email(email) if guest else (user.email or "")
+    order_token = secrets.token_urlsafe(GUEST_TOKEN_BYTES) if guest else None
     order = Order(
         id=uuid.uuid4(),
         user=user,
-        email=user.email or "",
+        email=order_email,
+        guest_email=order_email if guest else "",
+        guest_token_hash=order_token_hash(order_token) if order_token else "",
         currency=breakdown.currency,
         subtotal=breakdown.subtotal,
         discount_total=breakdown.discount_total,
@@ -354,7 +414,7 @@ def order_place(
         payment_due_by=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES),
     )
     if cart.coupon is not None:
-        coupon_redeem(coupon=cart.coupon, user=user, order_id=order.pk)
+        coupon_redeem(coupon=cart.coupon, user=user, email=order_email, order_id=order.pk)
     _insert_with_fresh_number(order)
 
     prices = {line_price.key: line_price for line_price in breakdown.lines}
@@ -365,6 +425,8 @@ def order_place(
                 variant=line.variant,
                 product_id=line.variant.product_id,
                 product_name=line.variant.product.name,
+                product_slug=line.variant.product.slug,
+                image=(absolute_media_url(line.product_image) or "")[:500],  # the field's length
                 variant_name=line.variant.name,
                 sku=line.variant.sku,
                 unit_price=prices[str(line.pk)].unit_price,
@@ -376,11 +438,57 @@ def order_place(
             for line in lines
         ]
     )
-    _event_write(order, kind=OrderEvent.Kind.PLACED, from_status="", actor=user, amount=order.total)
+    _event_write(
+        order,
+        kind=OrderEvent.Kind.PLACED,
+        from_status="",
+        actor=user,
+        actor_role=ActorRole.CUSTOMER if guest else None,
+        amount=order.total,
+        # The only email that can carry the guest's secret: it is known only now.
+        notify_order_url=(
+            frontend_link("guest_order", order_id=order.pk, order_token=order_token) if order_token else None
+        ),
+    )
     # The cart row is ours (locked above): empty it the way cart_clear does, without re-locking it.
     CartLine.objects.filter(cart=cart).delete()
     Cart.objects.filter(pk=cart.pk).update(coupon=None, shipping_method=None, updated_at=now)
+    order.order_token = order_token
     return order
+
+
+@transaction.atomic
+def guest_orders_claim(*, user: User) -> int:
+    """Attach the guest orders placed with `user`'s email to the account, once that email is proven
+    theirs (verified; called on verification and on every login). An unverified email claims
+    nothing. Returns how many orders joined the account.
+
+    Locks the customer's row first, as checkout and erasure do, so an erasure never misses an open
+    order that joins meanwhile; the email is read under that lock."""
+    row = (
+        User.objects.select_for_update(no_key=True)
+        .filter(pk=user.pk, is_active=True, email_verified=True)
+        .values("email")
+        .first()
+    )
+    email = normalize_guest_email((row or {}).get("email") or "")
+    if not email:
+        return 0
+    orders = list(
+        Order.objects.select_for_update()
+        .filter(user__isnull=True, guest_email=email)
+        .order_by("pk")
+        .prefetch_related("lines")
+    )
+    if not orders:
+        return 0
+    Order.objects.filter(pk__in=[order.pk for order in orders]).update(user=user, updated_at=timezone.now())
+    coupon_redemptions_claim(order_ids=[order.pk for order in orders], user=user)
+    for order in orders:
+        order.user = user
+        if order.status in PURCHASED_STATUSES:
+            _purchases_record(order)
+    return len(orders)
 
 
 # --- customer and staff actions -------------------------------------------------------------------

@@ -16,8 +16,8 @@ from .services import orders_expire_overdue
     max_retries=5,
     retry_backoff=True,
 )
-def order_event_notify(event_id: int) -> bool:
-    return order_event_notify_send(event_id=event_id)
+def order_event_notify(event_id: int, order_url: str | None = None) -> bool:
+    return order_event_notify_send(event_id=event_id, order_url=order_url)
 
 
 @shared_task(name="orders.tasks.orders_expire_unpaid", acks_late=True)

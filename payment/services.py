@@ -24,11 +24,13 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from account.models import User
+from core.errors import DomainError
 from core.jobs import enqueue_on_commit
 from core.money import ZERO, quantize
 from core.tasks import send_email
 from orders import services as order_services
 from orders.models import Order
+from orders.selectors import order_get_by_token
 from orders.state import OrderStatus
 
 from .errors import (
@@ -56,11 +58,12 @@ class PaymentStart:
 # --- starting a payment -------------------------------------------------------------------------
 
 
-def payment_create(*, user: User, order_id: UUID | str) -> PaymentStart:
-    """Start (or resume) collecting the total of the caller's unpaid order."""
+def payment_create(*, user: User | None, order_id: UUID | str, order_token: str | None = None) -> PaymentStart:
+    """Start (or resume) collecting the total of the caller's unpaid order; with `order_token`,
+    of the order that secret opens (a guest's, logged in or not)."""
     gateway = gateway_for()
     gateway.ensure_configured()  # 503 before anything is written
-    payment, created = _payment_open(user=user, order_id=order_id, provider=gateway.name)
+    payment, created = _payment_open(user=user, order_id=order_id, order_token=order_token, provider=gateway.name)
     if payment.status in (Payment.Status.PENDING, Payment.Status.PROCESSING, Payment.Status.SUCCEEDED):
         return PaymentStart(payment=payment, created=created)
     if payment.amount == ZERO:
@@ -80,13 +83,28 @@ def payment_create(*, user: User, order_id: UUID | str) -> PaymentStart:
 
 
 @transaction.atomic
-def _payment_open(*, user: User, order_id: UUID | str, provider: str) -> tuple[Payment, bool]:
+def _payment_open(
+    *, user: User | None, order_id: UUID | str, order_token: str | None, provider: str
+) -> tuple[Payment, bool]:
     """The order's live attempt with this provider, or a new one. The order row lock serialises two
-    concurrent starts for the same order (the partial unique constraint backs it up)."""
-    try:
-        order = Order.objects.select_for_update().get(pk=order_id, user=user)
-    except (Order.DoesNotExist, ValidationError, ValueError):
-        raise PaymentNotFound("No such order.", attr="order_id")
+    concurrent starts for the same order (the partial unique constraint backs it up). A guest's
+    order is found by its id and checked against the token (constant time): a wrong token, like a
+    foreign order, is the same 404."""
+    if order_token is not None:
+        try:
+            order = order_get_by_token(
+                order_id=order_id, order_token=order_token, queryset=Order.objects.select_for_update()
+            )
+        except DomainError:
+            raise PaymentNotFound("No such order.", attr="order_id")
+        user = order.user  # the payment belongs to whoever owns the order (nobody, for a guest)
+    else:
+        if user is None:
+            raise PaymentNotFound("No such order.", attr="order_id")
+        try:
+            order = Order.objects.select_for_update().get(pk=order_id, user=user)
+        except (Order.DoesNotExist, ValidationError, ValueError):
+            raise PaymentNotFound("No such order.", attr="order_id")
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise OrderNotPayable(order_status=order.status)
     live = (

@@ -316,10 +316,33 @@ class ECommerceClient:
         body = {"phone": phone, "code": code}
         return self._auth_result(self._post("authentication/otp/verify/", body, authenticate=False))
 
-    def social_login(self, provider: str, access_token: str) -> AuthResult:
-        """Log in with a provider's access token (`google-oauth2`, `facebook`, `instagram`)."""
+    def social_login(
+        self,
+        provider: str,
+        access_token: str | None = None,
+        *,
+        id_token: str | None = None,
+        code: str | None = None,
+        redirect_uri: str | None = None,
+        code_verifier: str | None = None,
+    ) -> AuthResult:
+        """Log in with what the provider (`google-oauth2`, `facebook`, `instagram`) gave the client:
+        an `access_token`, a Google `id_token` (One Tap), or an authorization `code` with the
+        `redirect_uri` it was issued for (and the PKCE `code_verifier`). Send exactly one of the
+        three; the server answers 400 otherwise."""
+        body = {
+            name: value
+            for name, value in (
+                ("access_token", access_token),
+                ("id_token", id_token),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", code_verifier),
+            )
+            if value is not None
+        }
         path = f"authentication/social/{_segment(provider)}/"
-        return self._auth_result(self._post(path, {"access_token": access_token}, authenticate=False))
+        return self._auth_result(self._post(path, body, authenticate=False))
 
     # --- account ----------------------------------------------------------------------------
 
@@ -592,6 +615,7 @@ class ECommerceClient:
         shipping_address: Mapping[str, Any] | Address | None = None,
         billing_address_id: Id | None = None,
         expected_total: Decimal | str | None = None,
+        email: str | None = None,
         idempotency_key: str | None = None,
         **fields: Any,
     ) -> Order:
@@ -602,9 +626,16 @@ class ECommerceClient:
         differs the call fails with 409 `total_mismatch` and nothing is written. Not enough stock:
         409 `insufficient_stock`. An Idempotency-Key is generated unless given, and retries reuse
         it, so an order is never placed twice.
+
+        Guest checkout (not logged in): pass `email` and a typed `shipping_address`; the anonymous
+        cart of `cart_token` is checked out. The returned order's `order_token` is the only way to
+        open it again (`get_order(..., order_token=)`, `create_payment(..., order_token=)`): keep it.
+        A replayed retry answers the order without it (the confirmation email has the link).
         """
         if (shipping_address_id is None) == (shipping_address is None):
             raise ValueError("Pass exactly one of shipping_address_id or shipping_address.")
+        if email is not None and (shipping_address is None or billing_address_id is not None):
+            raise ValueError("A guest checkout (email) takes a typed shipping_address and no address-book ids.")
         if isinstance(shipping_address, Address):
             shipping_address = _address_input(shipping_address)
         payload = _without_none(
@@ -614,6 +645,7 @@ class ECommerceClient:
                 "shipping_address": dict(shipping_address) if shipping_address is not None else None,
                 "billing_address_id": str(billing_address_id) if billing_address_id is not None else None,
                 "expected_total": _money(expected_total),
+                "email": email,
                 **fields,
             }
         )
@@ -653,23 +685,29 @@ class ECommerceClient:
             Order,
         )
 
-    def get_order(self, order_id: Id) -> Order:
-        return Order.from_dict(self._get(f"orders/{_segment(order_id)}/"))
+    def get_order(self, order_id: Id, *, order_token: str | None = None) -> Order:
+        """One of your orders, or with `order_token` a guest order (no login needed)."""
+        params = _without_none({"order_token": order_token})
+        return Order.from_dict(self._get(f"orders/{_segment(order_id)}/", params or None))
 
-    def get_order_events(self, order_id: Id) -> list[OrderEvent]:
+    def get_order_events(self, order_id: Id, *, order_token: str | None = None) -> list[OrderEvent]:
         """The order's timeline (every change of state, with who made it and when)."""
-        return self._all(f"orders/{_segment(order_id)}/events/", OrderEvent)
+        params = _without_none({"order_token": order_token})
+        return self._all(f"orders/{_segment(order_id)}/events/", OrderEvent, params or None)
 
     def cancel_order(self, order_id: Id, *, reason: str | None = None) -> Order:
         """Cancel an unpaid order (its stock and coupon use are released); 409 otherwise."""
         return Order.from_dict(self._post(f"orders/{_segment(order_id)}/cancel/", _without_none({"reason": reason})))
 
-    def create_payment(self, order_id: Id, *, idempotency_key: str | None = None) -> Payment:
-        """Start paying an order. With Stripe, confirm `client_secret` with Stripe.js on the
-        device; with the dummy gateway of local runs the payment succeeds at once. An
-        Idempotency-Key is generated unless given, and retries reuse it."""
+    def create_payment(
+        self, order_id: Id, *, order_token: str | None = None, idempotency_key: str | None = None
+    ) -> Payment:
+        """Start paying an order (a guest's: with its `order_token`). With Stripe, confirm
+        `client_secret` with Stripe.js on the device; with the dummy gateway of local runs the
+        payment succeeds at once. An Idempotency-Key is generated unless given, and retries reuse it."""
         key = idempotency_key or new_idempotency_key()
-        return Payment.from_dict(self._post("payments/", {"order_id": str(order_id)}, idempotency_key=key))
+        payload = _without_none({"order_id": str(order_id), "order_token": order_token})
+        return Payment.from_dict(self._post("payments/", payload, idempotency_key=key))
 
     def get_payment(self, payment_id: Id) -> Payment:
         return Payment.from_dict(self._get(f"payments/{_segment(payment_id)}/"))

@@ -508,6 +508,9 @@ class OrderLine(Model):
     product_id: Id | None = None
     variant_id: Id | None = None
     product_name: str | None = None
+    # A snapshot at order time: link back with `get_product(product_slug)`; `image` is absolute.
+    product_slug: str | None = None
+    image: str | None = None
     variant_name: str | None = None
     sku: str | None = None
     unit_price: Decimal | None = None
@@ -549,6 +552,8 @@ class Order(Model):
     delivered_at: datetime | None = None
     cancelled_at: datetime | None = None
     refunded_at: datetime | None = None
+    # A guest checkout's secret, in the answer of `create_order(email=...)` only.
+    order_token: str | None = None
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Query parameters of the product list and facets. Any bad value (a negative or non-numeric price,
-an unknown ordering, min_price above max_price) is a 400 in the error shape."""
+an unknown ordering, min_price above max_price) and any unknown parameter is a 400 in the error shape."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db.models import F, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from core.filters import StrictQueryParamsMixin
 from shop.models import Category, Product
 from shop.search import search_filter, search_rank_annotate
 from shop.selectors import product_filter_in_stock
@@ -53,7 +54,11 @@ class ProductFilterForm(forms.Form):
         return cleaned
 
 
-class ProductFilterSet(django_filters.FilterSet):
+class ProductFilterSet(StrictQueryParamsMixin, django_filters.FilterSet):
+    """Unknown parameters are a 400 (`unknown_parameter`); `search` is another name of `q`."""
+
+    query_param_aliases = {"search": "q"}
+
     category = django_filters.CharFilter(
         method="filter_category", help_text="Category slug; products of its sub-categories are included."
     )
@@ -136,3 +141,5 @@ class ProductFacetFilterSet(ProductFilterSet):
 
     ordering = None
     apply_ordering = False
+    # Accepted and ignored, so a client can send the list's own query string to facets.
+    extra_query_params = frozenset({"ordering", "page", "page_size"})

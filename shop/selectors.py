@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -98,18 +99,34 @@ def product_filter_in_stock(queryset: QuerySet[Product], in_stock: bool) -> Quer
     return queryset.filter(condition if in_stock else ~condition)
 
 
+# The two availability overlays run on every cached catalog hit, so they are fixed SQL: building the
+# same statement through the ORM cost more than the query itself (bench/README.md, "Profile").
+# shop/tests/test_availability_overlay.py holds them to the ORM rule of `_in_stock_variants`.
+_VARIANT_TABLE = ProductVariant._meta.db_table
+# Only the model's table name and "%s" placeholders are formatted in; the ids are parameters.
+_IN_STOCK_SQL = (
+    f"SELECT DISTINCT product_id FROM {_VARIANT_TABLE} "  # noqa: S608
+    "WHERE product_id IN ({ids}) AND is_active AND quantity_on_hand > quantity_allocated"
+)
+_COUNTERS_SQL = (
+    f"SELECT id, quantity_on_hand, quantity_allocated FROM {_VARIANT_TABLE} "  # noqa: S608
+    "WHERE id IN ({ids}) AND is_active"
+)
+
+
+def _rows_for_ids(sql: str, ids: list[int]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), ids)
+        return cursor.fetchall()
+
+
 def products_in_stock(*, product_ids: Iterable[int]) -> set[int]:
     """Which of `product_ids` have a variant to sell now: the availability overlay of a cached list
     page, one query over the variants' product index."""
     ids = list(product_ids)
     if not ids:
         return set()
-    return set(
-        ProductVariant.objects.filter(product_id__in=ids, is_active=True, quantity_on_hand__gt=F("quantity_allocated"))
-        .order_by()
-        .values_list("product_id", flat=True)
-        .distinct()
-    )
+    return {product_id for (product_id,) in _rows_for_ids(_IN_STOCK_SQL, ids)}
 
 
 def variants_available(*, variant_ids: Iterable[int]) -> dict[int, int]:
@@ -118,12 +135,19 @@ def variants_available(*, variant_ids: Iterable[int]) -> dict[int, int]:
     ids = list(variant_ids)
     if not ids:
         return {}
-    rows = (
-        ProductVariant.objects.filter(pk__in=ids, is_active=True)
-        .order_by()
-        .values_list("pk", "quantity_on_hand", "quantity_allocated")
-    )
+    rows = _rows_for_ids(_COUNTERS_SQL, ids)
     return {pk: max(on_hand - allocated, 0) for pk, on_hand, allocated in rows}
+
+
+def product_slug_for_reference(reference: str) -> str:
+    """The slug a numeric `products/<reference>/` names: a product with that slug (slugs may be all
+    digits), else the product with that id. Visibility is applied afterwards by the slug path, as
+    for any slug; no match is left to that path's 404. One indexed query."""
+    # A number beyond the id column's range matches no id (Django answers it without the database).
+    matches = dict(Product.objects.filter(Q(slug=reference) | Q(pk=int(reference))).values_list("slug", "pk")[:2])
+    if reference in matches:
+        return reference
+    return next(iter(matches), reference)
 
 
 def product_get(*, slug: str, include_inactive: bool = False) -> Product:

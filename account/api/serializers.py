@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from djoser import serializers as djoser_serializers
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from account.models import Address, User
 from core.countries import ISO_COUNTRY_CODES
@@ -117,7 +118,53 @@ class OtpVerifySerializer(serializers.Serializer):
 
 
 class SocialLoginSerializer(serializers.Serializer):
-    access_token = serializers.CharField(max_length=4096, help_text="The access token the provider gave the client.")
+    """Exactly one of `access_token`, `id_token` (Google) or `code` (+ `redirect_uri`, `code_verifier`)."""
+
+    CREDENTIALS = ("access_token", "id_token", "code")
+
+    access_token = serializers.CharField(
+        max_length=4096, required=False, help_text="The access token the provider gave the client."
+    )
+    id_token = serializers.CharField(
+        max_length=8192,
+        required=False,
+        help_text="Google only: the ID token (JWT) of Google Sign-In / One Tap (`credential`).",
+    )
+    code = serializers.CharField(
+        max_length=4096, required=False, help_text="An authorization code, redeemed by the API with its client secret."
+    )
+    code_verifier = serializers.RegexField(
+        r"^[A-Za-z0-9._~-]{43,128}$",
+        required=False,
+        error_messages={"invalid": "A PKCE code_verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~."},
+        help_text="With `code`: the PKCE verifier of the authorization request.",
+    )
+    redirect_uri = serializers.CharField(
+        max_length=2048,
+        required=False,
+        help_text="With `code` (required then): the redirect_uri of the authorization request; must be one of "
+        "SOCIAL_AUTH_ALLOWED_REDIRECT_URIS.",
+    )
+
+    def validate(self, attrs):
+        given = [field for field in self.CREDENTIALS if field in attrs]
+        if len(given) != 1:
+            detail = "Send exactly one of access_token, id_token or code."
+            raise serializers.ValidationError(
+                {field: [ErrorDetail(detail, code="one_credential_required")] for field in given or self.CREDENTIALS}
+            )
+        if "code" in attrs and "redirect_uri" not in attrs:
+            raise serializers.ValidationError(
+                {"redirect_uri": [ErrorDetail("Send the redirect_uri the code was issued for.", code="required")]}
+            )
+        only_with_code = [
+            field for field in ("code_verifier", "redirect_uri") if field in attrs and "code" not in attrs
+        ]
+        if only_with_code:
+            raise serializers.ValidationError(
+                {field: [ErrorDetail("Only sent with code.", code="only_with_code")] for field in only_with_code}
+            )
+        return attrs
 
 
 class TokenRefreshSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from rest_framework_simplejwt import views as jwt_views
 from account import selectors, services
 from account.errors import RateLimited
 from account.models import Address
+from account.social_credentials import social_login_with_credential
 from core.net import client_ip as trusted_client_ip
 from core.openapi import ErrorResponseSerializer, error_responses
 from core.viewsets import OwnedModelViewSet
@@ -246,14 +247,18 @@ class SocialLoginView(FeatureFlagMixin, PublicAPIView):
         parameters=[
             OpenApiParameter("provider", OpenApiTypes.STR, OpenApiParameter.PATH, enum=services.SOCIAL_PROVIDERS)
         ],
-        summary="Log in with a provider's access token",
-        description="400 `provider_not_configured` when the provider has no credentials; 409 `email_taken` when an "
-        "account has the email and the provider did not verify it; 404 while the `social_login` flag is off.",
+        summary="Log in with a provider's access token, Google ID token or authorization code",
+        description="Send exactly one of `access_token`, `id_token` (Google) or `code` with `redirect_uri` (and "
+        "`code_verifier` for PKCE); otherwise 400 `one_credential_required` on each of those fields. 400 "
+        "`provider_not_configured` when the provider has no credentials, `invalid_social_token` when the provider "
+        "or the ID token check refuses, `redirect_uri_not_allowed`, `id_token_not_supported`; 409 `email_taken` when "
+        "an account has the email and the provider did not verify it; 502 `provider_unavailable`; 404 while the "
+        "`social_login` flag is off.",
     )
     def post(self, request, provider: str):
         params = s.SocialLoginSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        return login_response(services.social_login(provider=provider, **params.validated_data))
+        return login_response(social_login_with_credential(provider=provider, **params.validated_data))
 
 
 # --- /api/v1/account/ ------------------------------------------------------------------------------

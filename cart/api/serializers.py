@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.core.files.storage import default_storage
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cart.selectors import CartItemView, cart_line_is_available
+from core.media import absolute_media_url
 from core.openapi import OPTIONAL_MEDIA_URL_SCHEMA
 
 # --- input ---------------------------------------------------------------------------------------
@@ -55,12 +55,7 @@ class CartProductSerializer(serializers.Serializer):
 
     @extend_schema_field(OPTIONAL_MEDIA_URL_SCHEMA)
     def get_image(self, line) -> str | None:
-        name = getattr(line, "product_image", None)
-        if not name:
-            return None
-        url = default_storage.url(name)
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return absolute_media_url(getattr(line, "product_image", None))
 
 
 class CartItemSerializer(serializers.Serializer):

@@ -403,10 +403,12 @@ def test_line_shows_the_products_first_image(api_client, variant, settings):
     second = SimpleUploadedFile("back.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", content_type="image/gif")
     ProductImage.objects.create(product=variant.product, image=second, sort_order=2)
 
+    settings.PUBLIC_URL = "https://api.example.com"
     token = add(api_client, variant).headers["X-Cart-Token"]
     image_url = api_client.get(CART_URL, **token_headers(token)).json()["items"][0]["product"]["image"]
 
-    assert image_url.startswith("http://testserver/media/products/")
+    # PUBLIC_URL, not the request's host: the same absolute URL as the catalog's (core/media.py).
+    assert image_url.startswith("https://api.example.com/media/products/")
     assert "shirt" in image_url
 
 

@@ -188,11 +188,34 @@ def test_per_customer_limit_counts_only_this_customer(auth_client, other_user, c
     assert coupon_of(customer_cart) == coupon
 
 
-def test_per_customer_limit_needs_a_logged_in_customer(api_client, cart):
-    CouponFactory(code="ONCE", usage_limit_per_customer=1)
+def test_per_customer_limit_counts_guest_orders_placed_with_the_customers_email(auth_client, user, customer_cart):
+    coupon = CouponFactory(code="ONCE", usage_limit_per_customer=1)
+    CouponRedemption.objects.create(coupon=coupon, user=None, email=user.email.lower(), order_id=uuid.uuid4())
 
-    assert refused(apply(api_client, cart, "ONCE")) == "coupon_login_required"
-    assert coupon_of(cart) is None
+    response = auth_client.post(COUPON_URL, {"code": "once"}, format="json")
+
+    assert refused(response) == "coupon_usage_limit_reached"
+
+
+def test_an_account_without_email_is_not_matched_to_other_uses_without_email(auth_client, user, customer_cart):
+    type(user).objects.filter(pk=user.pk).update(email="")
+    coupon = CouponFactory(code="ONCE", usage_limit_per_customer=1)
+    CouponRedemption.objects.create(coupon=coupon, user=None, email="", order_id=uuid.uuid4())
+
+    response = auth_client.post(COUPON_URL, {"code": "once"}, format="json")
+
+    assert response.status_code == 200
+
+
+def test_per_customer_limit_waits_for_checkout_on_an_anonymous_cart(api_client, cart):
+    """Guest checkout counts the uses by the guest's email (orders/tests/test_guest_checkout.py);
+    an anonymous cart does not know it yet, so the coupon applies and the limit is checked then."""
+    coupon = CouponFactory(code="ONCE", usage_limit_per_customer=1)
+
+    response = apply(api_client, cart, "ONCE")
+
+    assert response.status_code == 200
+    assert coupon_of(cart) == coupon
 
 
 def test_coupon_for_other_products_is_not_applicable(api_client, cart):

@@ -280,6 +280,9 @@ REST_FRAMEWORK = {
         # account: anonymous endpoints that send an email (verification resend, password reset).
         "auth_email": env("AUTH_EMAIL_THROTTLE_RATE", default="10/hour"),
         "chat": env("CHAT_THROTTLE_RATE", default="60/minute"),
+        # orders: guest checkouts per IP, and reads/payments of a guest order with its order_token.
+        "guest_checkout": env("GUEST_CHECKOUT_THROTTLE_RATE", default="10/minute"),
+        "guest_order": env("GUEST_ORDER_THROTTLE_RATE", default="60/minute"),
     },
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
@@ -317,7 +320,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- CORS ---------------------------------------------------------------------------------------
+# Browser origins allowed to call the API (and to open its websockets, core.websocket_auth):
+# exact scheme://host[:port]. None by default; local and test settings default to the usual dev
+# servers (LOCAL_DEV_ORIGINS). With credentials (cookies) allowed, the origin list must be exact.
+LOCAL_DEV_ORIGINS = [
+    "http://localhost:3000",
+    "http://localhost:5173",
+    "http://127.0.0.1:3000",
+    "http://127.0.0.1:5173",
+]
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = env.bool("CORS_ALLOW_CREDENTIALS", default=False)
 CORS_URLS_REGEX = r"^/(api|health)/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Cart-Token", "Retry-After", "Idempotent-Replayed"]
 from corsheaders.defaults import default_headers
@@ -331,10 +344,37 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
-MEDIA_URL = "/media/"
+# Media URLs in answers are always absolute (core/media.py): MEDIA_URL when it is absolute (a CDN,
+# e.g. https://cdn.example.com/media/), else PUBLIC_URL + MEDIA_URL. docs/OPERATIONS.md, "Media".
+MEDIA_URL = (env("MEDIA_URL", default="") or "/media/").rstrip("/") + "/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# "filesystem" (MEDIA_ROOT) or "s3" (django-storages; any S3-compatible store: AWS, MinIO, R2, ...).
+STORAGE_BACKEND = env("STORAGE_BACKEND", default="filesystem")
+if STORAGE_BACKEND == "s3":
+    # Credentials come from boto3's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a role), never
+    # from settings. Unsigned URLs by default: catalog bodies are cached for everybody, so an expiring
+    # signature in them would break; the bucket (or the CDN in front) serves the files publicly.
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+            "location": env("AWS_LOCATION", default="media"),
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=False),
+            "default_acl": env("AWS_DEFAULT_ACL", default="") or None,
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "url_protocol": env("AWS_S3_URL_PROTOCOL", default="https:"),
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND == "filesystem":
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ValueError(f"STORAGE_BACKEND must be 'filesystem' or 's3', not {STORAGE_BACKEND!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -345,12 +385,45 @@ if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@example.com")
 SMS_BACKEND = env("SMS_BACKEND", default="sms.backends.console.SmsBackend")
-FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000")
+# The demo storefront at /storefront/ (storefront/, core/storefront.py); false answers 404 there.
+STOREFRONT_ENABLED = env.bool("STOREFRONT_ENABLED", default=True)
+
+# Where links in emails point (core/links.py, docs/STOREFRONT.md). PUBLIC_URL is this API's own
+# public base; FRONTEND_URL a storefront's. With no FRONTEND_URL, links land on the small pages
+# this project serves itself (verify email, set a new password) and on the demo storefront.
+PUBLIC_URL = env("PUBLIC_URL", default="http://127.0.0.1:8000")
+FRONTEND_URL = env("FRONTEND_URL", default="")
+# Path templates, filled with str.format; each is relative to FRONTEND_URL when it is set.
+FRONTEND_PATHS = {
+    # EMAIL_VERIFICATION_URL_PATH and PASSWORD_RESET_URL_PATH are deprecated names of these two,
+    # still read when the new ones are unset.
+    "verify_email": env("FRONTEND_VERIFY_EMAIL_PATH", default="")
+    or env("EMAIL_VERIFICATION_URL_PATH", default="")
+    or "/verify-email?token={token}",
+    "reset_password": env("FRONTEND_RESET_PASSWORD_PATH", default="")
+    or env("PASSWORD_RESET_URL_PATH", default="")
+    or "/reset-password?uid={uid}&token={token}",
+    "order": env("FRONTEND_ORDER_PATH", default="/orders/{order_id}"),
+    "guest_order": env("FRONTEND_GUEST_ORDER_PATH", default="/orders/{order_id}?order_token={order_token}"),
+    "conversation": env("FRONTEND_CONVERSATION_PATH", default="/support/conversations/{conversation_id}"),
+    "home": env("FRONTEND_HOME_PATH", default="/"),
+}
+# The same links when no storefront is configured: pages served by this project at PUBLIC_URL.
+BUILTIN_PATHS = {
+    "verify_email": "/account/verify-email/{token}/",
+    "reset_password": "/account/reset-password/?uid={uid}&token={token}",
+    "order": "/storefront/#/orders/{order_id}",
+    "guest_order": "/storefront/#/orders/{order_id}?order_token={order_token}",
+    "conversation": "/storefront/#/support",
+    "home": "/storefront/",
+}
 
 # --- Shop behaviour -----------------------------------------------------------------------------
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="USD")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="dummy")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+# Published to storefronts by GET /api/v1/payments/config/ for Stripe Elements (a pk_... key only).
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # tests point Stripe's library at a local fake
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
@@ -421,9 +494,7 @@ PAYMENT_ALERT_EMAILS = env.list("PAYMENT_ALERT_EMAILS", default=[])
 
 # --- Accounts and SMS (account, sms apps; docs/ACCOUNTS.md) --------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="E-commerce Shop")
-# Links in emails are FRONTEND_URL + these paths; {token} and {uid} are filled in.
-EMAIL_VERIFICATION_URL_PATH = env("EMAIL_VERIFICATION_URL_PATH", default="/api/v1/authentication/verify-email/{token}/")
-PASSWORD_RESET_URL_PATH = env("PASSWORD_RESET_URL_PATH", default="/reset-password?uid={uid}&token={token}")
+# Links in emails: core.links.frontend_link with FRONTEND_URL / FRONTEND_PATHS / BUILTIN_PATHS above.
 EMAIL_VERIFICATION_MAX_AGE_HOURS = env.int("EMAIL_VERIFICATION_MAX_AGE_HOURS", default=48)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)  # Django's token lifetime
 # At most one verification / reset email per address in this many seconds (anti mail-bombing).
@@ -467,6 +538,11 @@ SOCIAL_AUTH_FACEBOOK_KEY = env("FACEBOOK_APP_ID", default="")
 SOCIAL_AUTH_FACEBOOK_SECRET = env("FACEBOOK_APP_SECRET", default="")
 SOCIAL_AUTH_INSTAGRAM_KEY = env("INSTAGRAM_APP_ID", default="")
 SOCIAL_AUTH_INSTAGRAM_SECRET = env("INSTAGRAM_APP_SECRET", default="")
+# Google ID tokens (One Tap) are accepted for GOOGLE_CLIENT_ID and these (mobile apps' client ids).
+GOOGLE_ALLOWED_CLIENT_IDS = env.list("GOOGLE_ALLOWED_CLIENT_IDS", default=[])
+GOOGLE_ID_TOKEN_LEEWAY_SECONDS = env.int("GOOGLE_ID_TOKEN_LEEWAY_SECONDS", default=30)
+# The only redirect_uris an authorization code may come with (exact match); empty turns code login off.
+SOCIAL_AUTH_ALLOWED_REDIRECT_URIS = env.list("SOCIAL_AUTH_ALLOWED_REDIRECT_URIS", default=[])
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 
 # --- Observability ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import CACHES, REST_FRAMEWORK, env
+from .base import CACHES, LOCAL_DEV_ORIGINS, REST_FRAMEWORK, env
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -35,3 +35,5 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 IDEMPOTENCY_WAIT_SECONDS = 10
 WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests
 WHITENOISE_USE_FINDERS = True
+# A storefront dev server (Next.js :3000, Vite :5173) may call the API unless CORS_ALLOWED_ORIGINS says otherwise.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=LOCAL_DEV_ORIGINS)

@@ -15,6 +15,8 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "product_id",
             "variant_id",
             "product_name",
+            "product_slug",
+            "image",
             "variant_name",
             "sku",
             "unit_price",
@@ -101,6 +103,23 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class GuestOrderSerializer(OrderSerializer):
+    """The answer to a guest checkout: the order and, this once, its secret."""
+
+    order_token = serializers.CharField(
+        read_only=True,
+        help_text=(
+            "The secret that opens this order: `GET orders/<id>/?order_token=`, its events, and "
+            "`POST payments/` with `{order_id, order_token}`. Shown only in this answer (a replay of the "
+            "request leaves it out) and in the confirmation email's link; only its hash is stored."
+        ),
+    )
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "order_token"]
+        read_only_fields = fields
+
+
 class OrderEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderEvent
@@ -128,6 +147,29 @@ class OrderPlaceInputSerializer(serializers.Serializer):
                 {"shipping_address_id": "Give exactly one of shipping_address_id or shipping_address."},
                 code="shipping_address_required",
             )
+        return attrs
+
+
+class GuestOrderPlaceInputSerializer(serializers.Serializer):
+    # 254: the order's email columns (and RFC 5321's path limit); DRF alone would pass 320.
+    email = serializers.EmailField(max_length=254, help_text="Where the confirmation (with the order's link) is sent.")
+    shipping_address = AddressSnapshotSerializer(help_text="The address typed at checkout; billing is the same.")
+    shipping_method_id = serializers.UUIDField()
+    expected_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        required=False,
+        help_text="The total the customer saw; a different server total is refused with 409 total_mismatch.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        for name in ("shipping_address_id", "billing_address_id"):
+            if name in self.initial_data:
+                raise serializers.ValidationError(
+                    {name: "A guest has no address book: give the address inline as shipping_address."},
+                    code="address_book_requires_login",
+                )
         return attrs
 
 

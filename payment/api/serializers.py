@@ -5,6 +5,11 @@ from ..models import Payment
 
 class PaymentCreateInputSerializer(serializers.Serializer):
     order_id = serializers.UUIDField()
+    order_token = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="A guest order's secret (from the checkout answer); no login needed then. Wrong: 404.",
+    )
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -38,3 +43,9 @@ class PaymentSerializer(serializers.ModelSerializer):
 class WebhookAckSerializer(serializers.Serializer):
     received = serializers.BooleanField()
     outcome = serializers.CharField(help_text="What the event did, e.g. order_paid, duplicate, ignored_type.")
+
+
+class PaymentConfigSerializer(serializers.Serializer):
+    gateway = serializers.CharField(help_text="`stripe`, or `dummy` in demos (every order is paid at once).")
+    stripe_publishable_key = serializers.CharField(allow_null=True, help_text="For Stripe.js; null unless Stripe.")
+    currency = serializers.CharField()

@@ -343,6 +343,31 @@ def test_otp_and_social_login_store_tokens(mocked, anon_client):
     assert (anon_client.token, anon_client.refresh_token) == ("a-soc", "r-soc")
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "sent"),
+    [
+        ({"id_token": "eyJ.id.token"}, {"id_token": "eyJ.id.token"}),
+        (
+            {"code": "4/c", "redirect_uri": "https://shop.test/cb", "code_verifier": "v" * 43},
+            {"code": "4/c", "redirect_uri": "https://shop.test/cb", "code_verifier": "v" * 43},
+        ),
+        ({"code": "4/c", "redirect_uri": "postmessage"}, {"code": "4/c", "redirect_uri": "postmessage"}),
+    ],
+    ids=["id-token", "code-with-pkce", "code"],
+)
+def test_social_login_sends_only_the_given_credential_form(mocked, anon_client, kwargs, sent):
+    mocked.post(
+        f"{API}authentication/social/google-oauth2/",
+        json={"user": {"id": "u1"}, "tokens": {"access": "a-g", "refresh": "r-g"}},
+        match=[matchers.json_params_matcher(sent, strict_match=True)],
+    )
+
+    result = anon_client.social_login("google-oauth2", **kwargs)
+
+    assert result.tokens.access == "a-g"
+    assert (anon_client.token, anon_client.refresh_token) == ("a-g", "r-g")
+
+
 def test_delete_me_sends_the_password_and_forgets_tokens(mocked, client):
     mocked.delete(f"{API}account/me/", status=204, match=[matchers.json_params_matcher({"password": "pw"})])
 
@@ -415,6 +440,58 @@ def test_create_order_accepts_an_address_object(mocked, client):
         "city": "Oslo",
         "country": "NO",
     }
+
+
+def test_guest_checkout_reads_and_pays_with_the_order_token(mocked, client):
+    address = {"first_name": "Gus", "last_name": "G", "line1": "2 Main St", "city": "Oslo", "country": "NO"}
+    order_id = "0b5c0000-0000-4000-8000-000000000002"
+    client.cart_token = CART_ID
+    mocked.post(
+        f"{API}orders/",
+        status=201,
+        json={
+            "id": order_id,
+            "status": "pending_payment",
+            "order_token": "s3cret-token",
+            "lines": [{"sku": "TEE-S", "product_slug": "tee", "image": "https://cdn.example.com/tee.jpg"}],
+        },
+    )
+    mocked.get(
+        f"{API}orders/{order_id}/",
+        json={"id": order_id, "status": "pending_payment"},
+        match=[matchers.query_param_matcher({"order_token": "s3cret-token"})],
+    )
+    mocked.get(
+        f"{API}orders/{order_id}/events/",
+        json=page_of([{"id": 1, "kind": "placed"}]),
+        match=[matchers.query_param_matcher({"order_token": "s3cret-token"})],
+    )
+    mocked.post(f"{API}payments/", status=201, json={"id": "p1", "order_id": order_id, "status": "succeeded"})
+
+    order = client.create_order(email="gus@example.com", shipping_address=address, shipping_method_id="m1")
+    fetched = client.get_order(order.id, order_token=order.order_token)
+    events = client.get_order_events(order.id, order_token=order.order_token)
+    payment = client.create_payment(order.id, order_token=order.order_token)
+
+    placed = mocked.calls[0].request
+    assert json.loads(placed.body) == {
+        "email": "gus@example.com",
+        "shipping_address": address,
+        "shipping_method_id": "m1",
+    }
+    assert placed.headers["X-Cart-Token"] == CART_ID
+    assert placed.headers["Idempotency-Key"]
+    assert order.order_token == "s3cret-token"
+    assert (order.lines[0].product_slug, order.lines[0].image) == ("tee", "https://cdn.example.com/tee.jpg")
+    assert fetched.status == "pending_payment"
+    assert [event.kind for event in events] == ["placed"]
+    assert json.loads(mocked.calls[3].request.body) == {"order_id": order_id, "order_token": "s3cret-token"}
+    assert payment.status == "succeeded"
+
+
+def test_guest_checkout_takes_a_typed_address_only(client):
+    with pytest.raises(ValueError):
+        client.create_order(email="gus@example.com", shipping_address_id="a1", shipping_method_id="m1")
 
 
 def test_clear_cart_answers_nothing(mocked, client):

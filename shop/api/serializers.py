@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.media import absolute_media_url
 from core.openapi import MEDIA_URL_SCHEMA, OPTIONAL_MEDIA_URL_SCHEMA
 from shop.models import Category, Product, ProductImage, ProductVariant, Review, StockMovement
 from shop.selectors import CategoryNode
@@ -20,9 +20,9 @@ from shop.services import RESERVED_PRODUCT_SLUGS
 # --- output -------------------------------------------------------------------------------------
 
 
-def image_url(name: str | None) -> str | None:
-    """The storage URL of an image name; request-independent so cached bodies fit every client."""
-    return default_storage.url(name) if name else None
+# Absolute and request-independent (PUBLIC_URL or the storage's own base), so cached bodies fit
+# every client; the local-storage prefix is computed once, not per list item (core/media.py).
+image_url = absolute_media_url
 
 
 class CategoryRefSerializer(serializers.ModelSerializer):

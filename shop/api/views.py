@@ -201,7 +201,11 @@ def _related_data(slug: str) -> dict[str, Any]:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Products, filtered, searched and sorted"),
+    list=extend_schema(
+        summary="Products, filtered, searched and sorted",
+        description="Any query parameter not listed here is a 400 `unknown_parameter` naming it.",
+        parameters=[OpenApiParameter("search", str, description="Another name of `q` (send one of them).")],
+    ),
     retrieve=extend_schema(summary="A product page: variants, images, attributes, rating summary"),
     create=extend_schema(
         summary="Create a product with its variants (staff)",
@@ -246,7 +250,19 @@ class ProductViewSet(PublicReadStaffWriteMixin, viewsets.GenericViewSet):
         timeout = stock_bound_timeout() if "in_stock" in request.query_params else None
         return Response(cached(key, build, timeout=timeout, refresh=_fresh_list))
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "slug",
+                str,
+                OpenApiParameter.PATH,
+                description="The product's slug, or its numeric id (the same body; a slug wins when both match).",
+            )
+        ]
+    )
     def retrieve(self, request: Request, slug: str) -> Response:
+        if slug.isdigit():
+            slug = selectors.product_slug_for_reference(slug)
         if _is_staff(request):
             return Response(_product_detail_data(slug, include_inactive=True))
         return Response(

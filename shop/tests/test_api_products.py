@@ -59,7 +59,7 @@ def test_list_item_has_the_contract_fields(api_client, tree):
             "price": "39.50",
             "compare_at_price": "45.00",
             "currency": "USD",
-            "image": f"/media/{image.image.name}",
+            "image": f"http://127.0.0.1:8000/media/{image.image.name}",
             "rating_average": "0.00",
             "rating_count": 0,
             "in_stock": True,
@@ -277,7 +277,7 @@ def test_detail_has_variants_images_attributes_and_rating_summary(api_client, tr
         },
     ]
     assert body["images"] == [
-        {"id": image.pk, "url": f"/media/{image.image.name}", "alt_text": "Front", "sort_order": 0}
+        {"id": image.pk, "url": f"http://127.0.0.1:8000/media/{image.image.name}", "alt_text": "Front", "sort_order": 0}
     ]
     assert body["attributes"] == {"material": "cotton"}
     assert body["price"] == "40.00"
