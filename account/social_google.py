@@ -26,6 +26,10 @@ JWKS_CACHE_KEY = "social:google:jwks:v1"
 JWKS_DEFAULT_MAX_AGE = 3600
 JWKS_MAX_AGE_CAP = 24 * 3600
 JWKS_MIN_REFRESH_SECONDS = 60
+# After a failed fetch, logins with an ID token answer 502 at once for this long instead of each
+# waiting out another timeout against a Google that is not answering.
+JWKS_FAILURE_KEY = "social:google:jwks:failed"
+JWKS_FAILURE_BACKOFF_SECONDS = 10
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
@@ -106,14 +110,17 @@ def _find_key(jwks: dict[str, Any], kid: str) -> jwt.PyJWK | None:
 
 
 def _fetch_jwks() -> dict[str, Any]:
+    if cache.get(JWKS_FAILURE_KEY):
+        raise ProviderUnavailable()
     try:
         response = requests.get(GOOGLE_CERTS_URL, timeout=settings.SOCIAL_AUTH_REQUESTS_TIMEOUT)
         response.raise_for_status()
         jwks = response.json()
+        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+            raise ValueError("not a JWKS")
     except (requests.RequestException, ValueError):
+        cache.set(JWKS_FAILURE_KEY, True, timeout=JWKS_FAILURE_BACKOFF_SECONDS)
         raise ProviderUnavailable() from None
-    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
-        raise ProviderUnavailable()
     match = _MAX_AGE.search(response.headers.get("Cache-Control", ""))
     max_age = int(match.group(1)) if match else JWKS_DEFAULT_MAX_AGE
     cache.set(

@@ -294,6 +294,23 @@ def test_google_keys_out_of_reach_is_502(social_flag, configured, provider_api, 
     assert User.objects.count() == 0
 
 
+def test_after_a_failed_key_fetch_logins_fail_fast_for_a_while(social_flag, configured, provider_api, google_key):
+    from django.core.cache import cache
+
+    from account.social_google import JWKS_FAILURE_KEY
+
+    provider_api.get(GOOGLE_CERTS_URL, body=requests.exceptions.ReadTimeout("slow"))
+    client = APIClient(raise_request_exception=False)
+
+    answers = [post(client, "google-oauth2", {"id_token": id_token(google_key)}).status_code for _ in range(3)]
+
+    assert answers == [502, 502, 502]
+    assert len(provider_api.calls) == 1  # one wait for Google, not three
+    cache.delete(JWKS_FAILURE_KEY)  # the backoff is over
+    provider_api.replace(responses.GET, GOOGLE_CERTS_URL, json=jwks(("kid-1", google_key)))
+    assert post(client, "google-oauth2", {"id_token": id_token(google_key)}).status_code == 200
+
+
 def test_id_token_is_google_only(api_client, social_flag, configured, provider_api, google_key):
     response = post(api_client, "facebook", {"id_token": id_token(google_key)})
 
