@@ -11,6 +11,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from drf_standardized_errors import handler
@@ -60,6 +62,12 @@ class InvalidTransition(Conflict):
     detail = "This change of state is not allowed."
 
 
+class PayloadTooLarge(DomainError):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+    detail = "The request body is larger than this API accepts."
+
+
 class ServiceUnavailable(DomainError):
     status_code = HTTPStatus.SERVICE_UNAVAILABLE
     code = "service_unavailable"
@@ -86,6 +94,12 @@ class ExceptionHandler(handler.ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DomainError):
             return DomainAPIException(exc)
+        if isinstance(exc, RequestDataTooBig):
+            return DomainAPIException(PayloadTooLarge())
+        if isinstance(exc, TooManyFieldsSent):  # DATA_UPLOAD_MAX_NUMBER_FIELDS, a client's error
+            return exceptions.ParseError(
+                f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields.", code="too_many_fields"
+            )
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(detail=get_error_detail(exc))
         if isinstance(exc, DataError) and "NUL (0x00)" in str(exc):
