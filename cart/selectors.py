@@ -25,8 +25,8 @@ from coupons.models import Coupon, CouponRedemption
 from coupons.selectors import coupon_restriction_ids, coupon_unusable_reason
 from shipping.models import ShippingMethod, ShippingZoneCountry
 from shipping.selectors import shipping_method_serves, shipping_methods_for_country, tax_rate_for, tax_rate_subquery
-from shop.models import PATH_SEPARATOR, ProductImage
-from shop.selectors import product_sellable_annotation
+from shop.models import PATH_SEPARATOR
+from shop.selectors import product_first_image, product_sellable_annotation
 
 from .models import Cart, CartLine
 from .pricing import (
@@ -83,12 +83,11 @@ def cart_anonymous_get(*, cart_id) -> Cart | None:
 
 
 def cart_lines(*, cart: Cart) -> list[CartLine]:
-    first_image = ProductImage.objects.filter(product_id=OuterRef("variant__product_id")).order_by("sort_order", "id")
     return list(
         CartLine.objects.filter(cart=cart)
         .select_related("variant__product__category")
         .annotate(
-            product_image=Subquery(first_image.values("image")[:1]),
+            product_image=product_first_image(product_ref="variant__product_id"),
             product_sellable=product_sellable_annotation(prefix="variant__product__"),
         )
         .order_by("created_at", "id")

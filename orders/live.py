@@ -33,16 +33,15 @@ def status_payload(order: Order) -> dict[str, Any]:
     return {"type": "status", "status": order.status, "order_id": str(order.pk), "at": _as_rest(order.updated_at)}
 
 
-def status_publish(order: Order) -> None:
-    payload = status_payload(order)
+def status_publish(payload: dict[str, Any]) -> None:
     try:
         async_to_sync(get_channel_layer().group_send)(
-            order_group(order.pk), {"type": "order.status", "payload": payload}
+            order_group(payload["order_id"]), {"type": "order.status", "payload": payload}
         )
     except Exception:
         logger.exception("orders: could not publish a status change", extra={"order_id": payload["order_id"]})
 
 
 def status_publish_on_commit(order: Order) -> None:
-    payload_order = Order(pk=order.pk, status=order.status, updated_at=order.updated_at)  # as of this change
-    transaction.on_commit(lambda: status_publish(payload_order))
+    payload = status_payload(order)  # as of this change, whatever happens to `order` before commit
+    transaction.on_commit(lambda: status_publish(payload))

@@ -76,15 +76,21 @@ def _in_stock_variants() -> QuerySet[ProductVariant]:
     )
 
 
+def product_first_image(*, product_ref: str) -> Subquery:
+    """The name of the product's first image (by sort order) as a subquery over the outer column
+    `product_ref`: "pk" from products, "variant__product_id" from cart or order lines."""
+    images = ProductImage.objects.filter(product_id=OuterRef(product_ref)).order_by("sort_order", "id")
+    return Subquery(images.values("image")[:1])
+
+
 def _with_list_fields(queryset: QuerySet[Product]) -> QuerySet[Product]:
     """The category join, `in_stock` and `primary_image` as columns of the one list query."""
-    first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("sort_order", "id").values("image")[:1]
     # "first sellable variant IS NOT NULL" rather than EXISTS: PostgreSQL may turn an EXISTS in the
     # select list into a hashed scan of every variant, which a 20-row page should never pay for.
     first_sellable = Subquery(_in_stock_variants().order_by().values("pk")[:1])  # any one: no sort
     return queryset.select_related("category").annotate(
         in_stock=IsNull(first_sellable, False),
-        primary_image=Subquery(first_image),
+        primary_image=product_first_image(product_ref="pk"),
     )
 
 

@@ -4,13 +4,9 @@ them, and the database the server threads write to."""
 
 import asyncio
 import json
-import socket
-import threading
-import time
 
 import pytest
 import requests
-import uvicorn
 from django.conf import settings
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
@@ -18,37 +14,11 @@ from websockets.asyncio.client import connect
 
 from chat.models import Message
 from ecommerce_api.asgi import application
+from tests.support.live_server import LiveAsgiServer
 
 from .factories import ConversationFactory
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-class LiveAsgiServer:
-    """uvicorn in a background thread, on a socket bound before start (no port race)."""
-
-    def __init__(self, app) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(app, ws="websockets-sansio", lifespan="off", log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def __enter__(self) -> "LiveAsgiServer":
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.socket.close()
 
 
 @pytest.fixture

@@ -127,10 +127,9 @@ class OrderEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderPlaceInputSerializer(serializers.Serializer):
-    shipping_address_id = serializers.UUIDField(required=False, help_text="An address of your address book.")
-    shipping_address = AddressSnapshotSerializer(required=False, help_text="Or an address typed at checkout.")
-    billing_address_id = serializers.UUIDField(required=False, help_text="Defaults to the shipping address.")
+class _CheckoutInputSerializer(serializers.Serializer):
+    """What every checkout names, logged in or as a guest."""
+
     shipping_method_id = serializers.UUIDField()
     expected_total = serializers.DecimalField(
         max_digits=12,
@@ -139,6 +138,12 @@ class OrderPlaceInputSerializer(serializers.Serializer):
         required=False,
         help_text="The total the customer saw; a different server total is refused with 409 total_mismatch.",
     )
+
+
+class OrderPlaceInputSerializer(_CheckoutInputSerializer):
+    shipping_address_id = serializers.UUIDField(required=False, help_text="An address of your address book.")
+    shipping_address = AddressSnapshotSerializer(required=False, help_text="Or an address typed at checkout.")
+    billing_address_id = serializers.UUIDField(required=False, help_text="Defaults to the shipping address.")
 
     def validate(self, attrs: dict) -> dict:
         given = [name for name in ("shipping_address_id", "shipping_address") if name in attrs]
@@ -150,18 +155,10 @@ class OrderPlaceInputSerializer(serializers.Serializer):
         return attrs
 
 
-class GuestOrderPlaceInputSerializer(serializers.Serializer):
+class GuestOrderPlaceInputSerializer(_CheckoutInputSerializer):
     # 254: the order's email columns (and RFC 5321's path limit); DRF alone would pass 320.
     email = serializers.EmailField(max_length=254, help_text="Where the confirmation (with the order's link) is sent.")
     shipping_address = AddressSnapshotSerializer(help_text="The address typed at checkout; billing is the same.")
-    shipping_method_id = serializers.UUIDField()
-    expected_total = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        required=False,
-        help_text="The total the customer saw; a different server total is refused with 409 total_mismatch.",
-    )
 
     def validate(self, attrs: dict) -> dict:
         for name in ("shipping_address_id", "billing_address_id"):

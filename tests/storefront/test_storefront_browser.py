@@ -16,9 +16,7 @@ import functools
 import os
 import re
 import shutil
-import socket
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +26,6 @@ from urllib.parse import unquote
 
 import pytest
 import requests
-import uvicorn
 from django.core import mail
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
@@ -40,6 +37,7 @@ from orders.models import Order
 from shipping.tests.factories import ShippingMethodFactory, ShippingZoneFactory
 from shop.models import ProductVariant
 from shop.tests.factories import CategoryFactory, ProductFactory, ProductImageFactory, ProductVariantFactory
+from tests.support.live_server import LiveAsgiServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
@@ -95,34 +93,6 @@ def test_a_missing_browser_skips_locally(monkeypatch):
 
 
 # ---- servers ----------------------------------------------------------------------------------
-
-
-class LiveAsgiServer:
-    """uvicorn in a background thread, on a socket bound before start (no port race)."""
-
-    def __init__(self, app) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, ws="websockets-sansio", lifespan="off", log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def __enter__(self) -> LiveAsgiServer:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.socket.close()
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
